@@ -10,5 +10,6 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod config;
 pub mod context;
 pub mod vocab;
