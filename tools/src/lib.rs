@@ -1,0 +1,8 @@
+//! # pxby-tools
+//!
+//! Host tooling for PixelBytes, built on `pxby-core` (which owns the vocabulary, the context rule
+//! and the model): dataset building, pixelation, evaluation, generation and rendering, scraping
+//! and inspection. The `pxby` binary is a thin command-line layer over this library.
+#![warn(missing_docs)]
+
+pub mod scrape;

@@ -1,0 +1,1 @@
+//! Scraping the wikis into a `pokedex.csv` + `sprites/` source folder.
