@@ -5,4 +5,6 @@
 //! and inspection. The `pxby` binary is a thin command-line layer over this library.
 #![warn(missing_docs)]
 
+pub mod pixelate;
 pub mod scrape;
+pub mod text;
