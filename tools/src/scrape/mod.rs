@@ -14,6 +14,7 @@
 //!   asking the servers again, so a killed run resumes where it stopped.
 
 pub mod cache;
+pub mod cli;
 pub mod fetch;
 pub mod parse;
 pub mod report;
@@ -29,6 +30,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 pub use cache::{Cache, CachedPage, atomic_write};
+pub use cli::ScrapeArgs;
 pub use fetch::{FetchError, FetchPolicy, Fetcher};
 pub use parse::{Bio, BioSource, ListEntry, ListPage, parse_bio, parse_list};
 pub use report::{Failure, Report};
