@@ -1,0 +1,126 @@
+//! Build script of the firmware: link arguments, the memory map of the board, and the model file
+//! that `include_bytes!` embeds.
+//!
+//! Model: `$PXBY_MODEL` if set (a path, relative to the workspace root or absolute), else
+//! `fixtures/models/default-int8.pxby` when it exists. When neither exists, a clearly labelled
+//! *untrained* model with seeded random weights (paper configuration, int8) is written into
+//! `OUT_DIR` with pxby-core's writer, so the firmware still builds and runs end to end; a cargo
+//! warning says so and the firmware prints the model's notes.
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
+
+use pxby_core::{
+    config::ModelConfig,
+    format::{Metadata, write_model},
+    quant::WeightType,
+};
+
+const DEFAULT_MODEL: &str = "fixtures/models/default-int8.pxby";
+/// Seed of the untrained stand-in model.
+const RANDOM_SEED: u64 = 0x5058_4259_2d72_7321;
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest.parent().expect("firmware-demo lives in the workspace").to_path_buf();
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let target = env::var("TARGET").unwrap_or_default();
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=memory");
+
+    if target.starts_with("thumb") {
+        println!("cargo:rustc-link-arg-bins=--nmagic");
+        println!("cargo:rustc-link-arg-bins=-Tlink.x");
+        let pygamer = env::var_os("CARGO_FEATURE_PYGAMER").is_some();
+        if !pygamer {
+            // The pygamer board crate ships its own memory.x (flash after the UF2 bootloader).
+            let map = manifest.join("memory/qemu-budget.x");
+            let text = fs::read(&map).expect("firmware-demo/memory/qemu-budget.x is readable");
+            write_if_changed(&out.join("memory.x"), &text);
+            println!("cargo:rustc-link-search={}", out.display());
+        }
+    }
+
+    let model = model_path(&workspace, &out);
+    println!("cargo:rustc-env=PXBY_MODEL_FILE={}", model.display());
+}
+
+fn model_path(workspace: &Path, out: &Path) -> PathBuf {
+    println!("cargo:rerun-if-env-changed=PXBY_MODEL");
+    if let Some(p) = env::var_os("PXBY_MODEL").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        let p = if p.is_absolute() { p } else { workspace.join(p) };
+        if !p.is_file() {
+            panic!("PXBY_MODEL={} is not a file", p.display());
+        }
+        println!("cargo:rerun-if-changed={}", p.display());
+        return p;
+    }
+    let default = workspace.join(DEFAULT_MODEL);
+    // Watch the folder too, so that committing the default model triggers a rebuild.
+    let watch = match default.parent() {
+        Some(d) if d.is_dir() => d.to_path_buf(),
+        _ => workspace.join("fixtures"),
+    };
+    println!("cargo:rerun-if-changed={}", watch.display());
+    if default.is_file() {
+        println!("cargo:rerun-if-changed={}", default.display());
+        return default;
+    }
+    let path = out.join("untrained-random-int8.pxby");
+    let bytes = random_model();
+    write_if_changed(&path, &bytes);
+    println!(
+        "cargo:warning=no {DEFAULT_MODEL} and no PXBY_MODEL: embedding an UNTRAINED seeded random model ({})",
+        path.display()
+    );
+    path
+}
+
+/// The paper's configuration with seeded uniform weights (LayerNorm weight 1, bias 0): the
+/// shapes, file size and per-token work of the real model, none of its skill.
+fn random_model() -> Vec<u8> {
+    let config = ModelConfig::PAPER_BEST;
+    let mut state = RANDOM_SEED;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let v = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    };
+    let tensors: Vec<(&'static str, Vec<f32>)> = config
+        .tensors()
+        .map(|spec| {
+            let n = spec.len();
+            let data = if spec.name.ends_with("norm.weight") {
+                vec![1.0; n]
+            } else if spec.name.ends_with("norm.bias") {
+                vec![0.0; n]
+            } else {
+                let fan_in = spec.cols().max(1) as f32;
+                let a = 1.0 / fan_in.sqrt();
+                (0..n).map(|_| next() * a).collect()
+            };
+            (spec.name, data)
+        })
+        .collect();
+    let borrowed: Vec<(&str, &[f32])> = tensors.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    let meta = Metadata {
+        notes: "UNTRAINED: seeded random weights written by firmware-demo/build.rs (stand-in until fixtures/models/default-int8.pxby exists)",
+        created: "firmware-demo build.rs",
+        ..Metadata::default()
+    };
+    write_model(&config, &meta, WeightType::I8, &borrowed).expect("the random paper-configuration model serialises")
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes).expect("OUT_DIR is writable");
+    fs::rename(&tmp, path).expect("OUT_DIR is writable");
+}

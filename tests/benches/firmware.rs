@@ -1,0 +1,50 @@
+//! Instructions per generated token of the firmware on the emulated Cortex-M4F, windows 32 and
+//! 64: `cargo bench -p pxby-tests --bench firmware`.
+//!
+//! QEMU runs with `-icount shift=0` (one instruction = 1 ns of virtual time) and the firmware
+//! reads SysTick (25 MHz core clock on mps2-an386: one tick = 40 instructions) around every
+//! generator step and every screen update. QEMU is not cycle-accurate, so this prints
+//! instruction counts; the time at 120 MHz (PyGamer) is derived under a stated CPI assumption.
+
+use std::time::Duration;
+
+use pxby_tests::{build_firmware, firmware_target_dir, qemu_available, run_qemu, test_model};
+
+/// Assumed cycles per instruction on a 120 MHz Cortex-M4F running this code from flash
+/// (FPU multiply-adds and loads dominate: loads take 2 cycles, VMLA 3, flash wait states are
+/// mostly hidden by the SAMD51 cache). An assumption, not a measurement.
+const CPI: f64 = 1.5;
+const MHZ: f64 = 120.0;
+/// Generated tokens per measurement (a sized prompt, so the model runs on sprite rows).
+const TOKENS: usize = 96;
+
+fn main() {
+    if !qemu_available() {
+        eprintln!("qemu-system-arm is missing: run scripts/setup-qemu.sh");
+        std::process::exit(1);
+    }
+    let model = test_model().expect("test model");
+    let elf = build_firmware(&model).unwrap_or_else(|e| panic!("{e}"));
+    let dir = firmware_target_dir().join("bench");
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    println!("model: {}", model.display());
+    println!(
+        "| window | tokens | model instr/token | screen instr/token | total instr/token | ms/token @{MHZ} MHz, CPI {CPI} |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for window in [32, 64] {
+        let args = format!(
+            "bench quiet seed=1 temp=0.8 topk=8 h=25 w=25 window={window} max={TOKENS} tokens= screen= png="
+        );
+        let run = run_qemu(&elf, &args, &dir, true, Duration::from_secs(600)).unwrap_or_else(|e| panic!("{e}"));
+        if run.code != 0 {
+            panic!("firmware failed (status {}):\n{}", run.code, run.output);
+        }
+        let model_i = run.value("model_instr_per_token").unwrap_or_else(|| panic!("no bench line:\n{}", run.output));
+        let screen_i = run.value("screen_instr_per_token").unwrap_or(0);
+        let generated = run.value("generated").unwrap_or(0);
+        let total = model_i + screen_i;
+        let ms = total as f64 * CPI / (MHZ * 1e3);
+        println!("| {window} | {generated} | {model_i} | {screen_i} | {total} | {ms:.1} |");
+    }
+}

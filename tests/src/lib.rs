@@ -1,0 +1,360 @@
+//! Helpers of the cross-target tests: build the firmware for the Cortex-M4F, run it in QEMU,
+//! and reproduce on the host, with the same `pxby-core` and the same drawing code, what it
+//! should have produced.
+//!
+//! The firmware is built by the tests themselves (`cargo build -p firmware-demo --release
+//! --target thumbv7em-none-eabihf --features qemu`, in the separate target folder
+//! `target/pxby-tests` so that it never waits on the lock of the `cargo test` that runs them).
+//! QEMU tests skip with a loud message when `qemu-system-arm` is missing and `CI` is unset; in CI
+//! a missing QEMU fails them (install it with `scripts/setup-qemu.sh`).
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use embedded_graphics::{pixelcolor::Rgb565, prelude::*};
+use embedded_graphics_simulator::SimulatorDisplay;
+use firmware_demo::{args::Options, demo};
+use pxby_core::{
+    config::ModelConfig,
+    format::{Metadata, write_model},
+    model::Model,
+    quant::WeightType,
+    screen::{self, Screen},
+};
+
+/// Errors of the helpers.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// A command could not start or failed.
+    #[error("{what}: {detail}")]
+    Command {
+        /// The command.
+        what: String,
+        /// Why.
+        detail: String,
+    },
+    /// File I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The model could not be read or written.
+    #[error("model: {0}")]
+    Model(pxby_core::Error),
+    /// The host run failed.
+    #[error("host run: {0}")]
+    Host(String),
+}
+
+/// Result of the helpers.
+pub type Result<T> = std::result::Result<T, HarnessError>;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The target folder the tests build the firmware in.
+pub fn firmware_target_dir() -> PathBuf {
+    workspace_root().join("target").join("pxby-tests")
+}
+
+/// The thumb target of the firmware.
+pub const TARGET: &str = "thumbv7em-none-eabihf";
+
+/// The model file the firmware embeds for the tests: `$PXBY_MODEL`, else the default model
+/// `fixtures/models/default-int8.pxby`, else an untrained seeded random model (paper
+/// configuration, int8) written once into the tests' target folder.
+pub fn test_model() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("PXBY_MODEL").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return Ok(if p.is_absolute() { p } else { workspace_root().join(p) });
+    }
+    let default = workspace_root().join("fixtures/models/default-int8.pxby");
+    if default.is_file() {
+        return Ok(default);
+    }
+    let dir = firmware_target_dir();
+    let path = dir.join("untrained-random-int8.pxby");
+    let bytes = random_model(0x7e57).map_err(HarnessError::Model)?;
+    if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+        std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io { path: dir.clone(), source })?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &bytes).map_err(|source| HarnessError::Io { path: tmp.clone(), source })?;
+        std::fs::rename(&tmp, &path).map_err(|source| HarnessError::Io { path: path.clone(), source })?;
+    }
+    eprintln!(
+        "note: no default model yet; the tests use an UNTRAINED seeded random model ({})",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// An untrained model of the paper's configuration with seeded uniform weights.
+pub fn random_model(seed: u64) -> std::result::Result<Vec<u8>, pxby_core::Error> {
+    let config = ModelConfig::PAPER_BEST;
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let v = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    };
+    let tensors: Vec<(&'static str, Vec<f32>)> = config
+        .tensors()
+        .map(|spec| {
+            let n = spec.len();
+            let data = if spec.name.ends_with("norm.weight") {
+                vec![1.0; n]
+            } else if spec.name.ends_with("norm.bias") {
+                vec![0.0; n]
+            } else {
+                let a = 1.0 / (spec.cols().max(1) as f32).sqrt();
+                // Larger weights than an initialiser would use, so the untrained model's
+                // distribution is not flat and the sampled streams differ between seeds.
+                (0..n).map(|_| next() * a * 4.0).collect()
+            };
+            (spec.name, data)
+        })
+        .collect();
+    let borrowed: Vec<(&str, &[f32])> = tensors.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    let meta = Metadata {
+        notes: "UNTRAINED: seeded random weights (pxby-tests)",
+        created: "pxby-tests",
+        ..Metadata::default()
+    };
+    write_model(&config, &meta, WeightType::I8, &borrowed)
+}
+
+/// Builds the QEMU firmware (release) embedding `model`; returns the ELF's path.
+pub fn build_firmware(model: &Path) -> Result<PathBuf> {
+    build_firmware_for("qemu", model)
+}
+
+/// Builds the firmware (release) for the board feature `board` (`qemu` or `pygamer`) embedding
+/// `model`; returns the ELF's path. The two boards use separate target folders.
+pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = firmware_target_dir().join(board);
+    let what = format!("cargo build -p firmware-demo --release --target {TARGET} --features {board}");
+    let out = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["build", "-p", "firmware-demo", "--release", "--target", TARGET, "--features", board])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("PXBY_MODEL", model)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| HarnessError::Command { what: what.clone(), detail: e.to_string() })?;
+    if !out.status.success() {
+        return Err(HarnessError::Command {
+            what,
+            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
+    }
+    Ok(target_dir.join(TARGET).join("release").join("firmware-demo"))
+}
+
+/// Whether `qemu-system-arm` runs.
+pub fn qemu_available() -> bool {
+    Command::new("qemu-system-arm")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `true` when QEMU tests can run. Without QEMU: panics when `CI` is set, else prints a loud
+/// skip message and returns `false`.
+pub fn require_qemu(test: &str) -> bool {
+    if qemu_available() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: qemu-system-arm is missing and CI is set: run scripts/setup-qemu.sh");
+    }
+    eprintln!(
+        "\n*** SKIPPED {test}: qemu-system-arm is not installed (run scripts/setup-qemu.sh); \
+         with CI set this is a failure ***\n"
+    );
+    false
+}
+
+/// One finished QEMU run.
+#[derive(Debug)]
+pub struct QemuRun {
+    /// Exit status code.
+    pub code: i32,
+    /// What the firmware printed (semihosting stdout; QEMU's own messages on stderr are added).
+    pub output: String,
+}
+
+impl QemuRun {
+    /// The value of `key=NUMBER` in the output.
+    pub fn value(&self, key: &str) -> Option<u64> {
+        self.output.split_whitespace().find_map(|w| {
+            w.strip_prefix(key)?.strip_prefix('=')?.parse().ok()
+        })
+    }
+}
+
+/// Runs `elf` in QEMU (mps2-an386) with `args` as its command line, in `workdir` (where its
+/// semihosting files land); `icount` adds `-icount shift=0` (deterministic instruction timing).
+/// Killed after `timeout`.
+pub fn run_qemu(elf: &Path, args: &str, workdir: &Path, icount: bool, timeout: Duration) -> Result<QemuRun> {
+    let what = format!("qemu-system-arm -kernel {} -append '{args}'", elf.display());
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-cpu", "cortex-m4", "-machine", "mps2-an386", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native"]);
+    if icount {
+        cmd.args(["-icount", "shift=0"]);
+    }
+    cmd.arg("-kernel")
+        .arg(elf)
+        .arg("-append")
+        .arg(args)
+        .current_dir(workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| HarnessError::Command { what: what.clone(), detail: e.to_string() })?;
+    let mut stdout = child.stdout.take().ok_or_else(|| HarnessError::Command {
+        what: what.clone(),
+        detail: "no stdout".into(),
+    })?;
+    let mut stderr = child.stderr.take().ok_or_else(|| HarnessError::Command {
+        what: what.clone(),
+        detail: "no stderr".into(),
+    })?;
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if start.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(HarnessError::Command {
+                    what,
+                    detail: format!("timed out after {timeout:?}"),
+                });
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(HarnessError::Command { what, detail: e.to_string() }),
+        }
+    };
+    let mut output = out_thread.join().unwrap_or_default();
+    output.push_str(&err_thread.join().unwrap_or_default());
+    Ok(QemuRun { code: status.code().unwrap_or(-1), output })
+}
+
+/// What the host produces for one set of options: the token stream and the screen.
+pub struct HostRun {
+    /// Every token, prompt first.
+    pub tokens: Vec<u8>,
+    /// The final screen as RGB565 little-endian, row-major (the firmware's screen file format).
+    pub screen: Vec<u8>,
+    /// The simulator display (for PNG previews).
+    pub display: SimulatorDisplay<Rgb565>,
+}
+
+/// Runs the firmware's own loop (`firmware_demo::demo::run`) on the host with `pxby-core` and
+/// draws into `embedded-graphics-simulator`, as `pxby generate`'s preview does.
+pub fn host_run(model_bytes: &[u8], opts: &Options<'_>) -> Result<HostRun> {
+    let model = Model::from_bytes(model_bytes).map_err(HarnessError::Model)?;
+    let mut display = SimulatorDisplay::<Rgb565>::new(Size::new(screen::WIDTH, screen::HEIGHT));
+    let label = demo::status_label(opts);
+    let mut screen = Screen::with_label(label.as_str());
+    screen
+        .draw_frame(&mut display)
+        .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
+    let mut tokens = Vec::new();
+    demo::run(&model, opts, &mut screen, &mut display, |t| tokens.push(t), || 0)
+        .map_err(|e| HarnessError::Host(e.to_string()))?;
+    screen
+        .finish(&mut display)
+        .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
+    let mut bytes = Vec::with_capacity(screen::PIXELS * 2);
+    for y in 0..screen::HEIGHT as i32 {
+        for x in 0..screen::WIDTH as i32 {
+            let c = display.get_pixel(Point::new(x, y));
+            bytes.extend_from_slice(&c.into_storage().to_le_bytes());
+        }
+    }
+    Ok(HostRun { tokens, screen: bytes, display })
+}
+
+/// The first index where `a` and `b` differ (or where the shorter one ends).
+pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+}
+
+/// Section sizes of an ELF (`llvm-size -A`, from the toolchain's `llvm-tools` component).
+pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u64>> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| HarnessError::Command { what: "rustc --print sysroot".into(), detail: e.to_string() })?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+    let host = Command::new("rustc")
+        .args(["-vV"])
+        .output()
+        .map_err(|e| HarnessError::Command { what: "rustc -vV".into(), detail: e.to_string() })?;
+    let host = String::from_utf8_lossy(&host.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into());
+    let tool = Path::new(&sysroot).join("lib/rustlib").join(host).join("bin/llvm-size");
+    let what = format!("{} -A {}", tool.display(), elf.display());
+    let out = Command::new(&tool)
+        .arg("-A")
+        .arg(elf)
+        .output()
+        .map_err(|e| HarnessError::Command { what: what.clone(), detail: format!("{e} (rustup component add llvm-tools)") })?;
+    if !out.status.success() {
+        return Err(HarnessError::Command { what, detail: String::from_utf8_lossy(&out.stderr).into_owned() });
+    }
+    let mut sizes = std::collections::BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut it = line.split_whitespace();
+        if let (Some(name), Some(size), Some(_addr)) = (it.next(), it.next(), it.next()) {
+            if let (true, Ok(size)) = (name.starts_with('.'), size.parse::<u64>()) {
+                sizes.insert(name.to_string(), size);
+            }
+        }
+    }
+    Ok(sizes)
+}
+
+/// Flash (vector table, code, read-only data, initialised data) and static RAM (data, bss,
+/// uninit) of a cortex-m-rt ELF.
+pub fn flash_and_static_ram(sections: &std::collections::BTreeMap<String, u64>) -> (u64, u64) {
+    let get = |n: &str| sections.get(n).copied().unwrap_or(0);
+    let flash = get(".vector_table") + get(".text") + get(".rodata") + get(".data") + get(".gnu.sgstubs");
+    let ram = get(".data") + get(".bss") + get(".uninit");
+    (flash, ram)
+}
