@@ -22,8 +22,12 @@ const DEFAULT_MODEL: &str = "fixtures/models/default-int8.pxby";
 const RANDOM_SEED: u64 = 0x5058_4259_2d72_7321;
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().expect("firmware-demo lives in the workspace").to_path_buf();
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest
+        .parent()
+        .expect("firmware-demo lives in the workspace")
+        .to_path_buf();
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target = env::var("TARGET").unwrap_or_default();
     println!("cargo:rerun-if-changed=build.rs");
@@ -50,7 +54,11 @@ fn model_path(workspace: &Path, out: &Path) -> PathBuf {
     println!("cargo:rerun-if-env-changed=PXBY_MODEL");
     if let Some(p) = env::var_os("PXBY_MODEL").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        let p = if p.is_absolute() { p } else { workspace.join(p) };
+        let p = if p.is_absolute() {
+            p
+        } else {
+            workspace.join(p)
+        };
         if !p.is_file() {
             panic!("PXBY_MODEL={} is not a file", p.display());
         }
@@ -113,7 +121,8 @@ fn random_model() -> Vec<u8> {
         created: "firmware-demo build.rs",
         ..Metadata::default()
     };
-    write_model(&config, &meta, WeightType::I8, &borrowed).expect("the random paper-configuration model serialises")
+    write_model(&config, &meta, WeightType::I8, &borrowed)
+        .expect("the random paper-configuration model serialises")
 }
 
 fn write_if_changed(path: &Path, bytes: &[u8]) {

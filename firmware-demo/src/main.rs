@@ -8,10 +8,10 @@
 
 #[cfg(target_os = "none")]
 mod model_data;
-#[cfg(all(target_os = "none", feature = "pygamer"))]
-mod pygamer;
 #[cfg(all(target_os = "none", feature = "qemu", not(feature = "pygamer")))]
 mod png;
+#[cfg(all(target_os = "none", feature = "pygamer"))]
+mod pygamer;
 #[cfg(all(target_os = "none", feature = "qemu", not(feature = "pygamer")))]
 mod qemu;
 #[cfg(all(target_os = "none", feature = "qemu", not(feature = "pygamer")))]

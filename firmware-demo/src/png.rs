@@ -29,8 +29,16 @@ pub fn write<E>(
     write(&(idat_len as u32).to_be_bytes())?;
     let mut crc = CRC.digest();
     let mut adler = Adler32::new();
-    { let b: &[u8] = b"IDAT"; crc.update(b); write(b)?; }
-    { let b: &[u8] = &[0x78, 0x01]; crc.update(b); write(b)?; }
+    {
+        let b: &[u8] = b"IDAT";
+        crc.update(b);
+        write(b)?;
+    }
+    {
+        let b: &[u8] = &[0x78, 0x01];
+        crc.update(b);
+        write(b)?;
+    }
     let mut buf = [0u8; 5 + 1 + 3 * MAX_WIDTH];
     for y in 0..height {
         let last = y + 1 == height;
@@ -41,9 +49,17 @@ pub fn write<E>(
         buf[5] = 0; // filter: none
         row(y, &mut buf[6..6 + 3 * width]);
         adler.update(&buf[5..5 + raw_row]);
-        { let b: &[u8] = &buf[..5 + raw_row]; crc.update(b); write(b)?; }
+        {
+            let b: &[u8] = &buf[..5 + raw_row];
+            crc.update(b);
+            write(b)?;
+        }
     }
-    { let b: &[u8] = &adler.finish().to_be_bytes(); crc.update(b); write(b)?; }
+    {
+        let b: &[u8] = &adler.finish().to_be_bytes();
+        crc.update(b);
+        write(b)?;
+    }
     write(&crc.finalize().to_be_bytes())?;
     chunk(b"IEND", &[], &mut write)
 }

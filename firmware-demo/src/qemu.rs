@@ -65,13 +65,20 @@ fn main() -> ! {
     }
     let mut text = TextOut::new(opts.quiet);
     let mut logged = 0usize;
-    let result = demo::run(&model, &opts, &mut screen, FB, |token| {
-        if let Some(slot) = LOG.get_mut(logged) {
-            *slot = token;
-            logged += 1;
-        }
-        text.push(token);
-    }, ticks::now);
+    let result = demo::run(
+        &model,
+        &opts,
+        &mut screen,
+        FB,
+        |token| {
+            if let Some(slot) = LOG.get_mut(logged) {
+                *slot = token;
+                logged += 1;
+            }
+            text.push(token);
+        },
+        ticks::now,
+    );
     text.flush();
     let run = match result {
         Ok(r) => r,
@@ -106,7 +113,11 @@ fn main() -> ! {
         );
     }
     let s = stack::measure();
-    hprintln!("stack_peak_bytes={} stack_available_bytes={}", s.peak, s.available);
+    hprintln!(
+        "stack_peak_bytes={} stack_available_bytes={}",
+        s.peak,
+        s.available
+    );
     if s.overflowed {
         hprintln!("error: the stack reached the end of the statics");
         semihost::exit(6)
@@ -183,7 +194,11 @@ fn write_outputs(
 fn rgb888(c: embedded_graphics::pixelcolor::Rgb565) -> [u8; 3] {
     use embedded_graphics::pixelcolor::RgbColor;
     let (r, g, b) = (c.r(), c.g(), c.b());
-    [(r << 3) | (r >> 2), (g << 2) | (g >> 4), (b << 3) | (b >> 2)]
+    [
+        (r << 3) | (r >> 2),
+        (g << 2) | (g >> 4),
+        (b << 3) | (b >> 2),
+    ]
 }
 
 /// Prints the generated text as it arrives: the header and caption as text, image rows as one
@@ -213,7 +228,11 @@ impl TextOut {
                 self.flush();
             }
             Some(Symbol::Byte(b)) => {
-                let c = if b.is_ascii_graphic() || b == b' ' { b } else { b'?' };
+                let c = if b.is_ascii_graphic() || b == b' ' {
+                    b
+                } else {
+                    b'?'
+                };
                 self.put(c);
             }
             Some(Symbol::Colour(_)) => {

@@ -63,7 +63,11 @@ impl HostFile {
         }
         // SAFETY: `data` is valid for reads of its length during the call.
         let not_written = unsafe { syscall!(WRITE, self.0, data.as_ptr(), data.len()) };
-        if not_written == 0 { Ok(()) } else { Err(IoError) }
+        if not_written == 0 {
+            Ok(())
+        } else {
+            Err(IoError)
+        }
     }
 
     /// Closes the file, reporting a failure.

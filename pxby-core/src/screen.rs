@@ -362,7 +362,14 @@ impl Screen {
         self.parse_header_byte(byte);
         if self.title_len < TITLE_CHARS {
             let x = TITLE_X + 6 * self.title_len as i32;
-            draw_char(d, printable(byte), Point::new(x, TITLE_Y), TITLE_FONT, BAR_TEXT, BAR)?;
+            draw_char(
+                d,
+                printable(byte),
+                Point::new(x, TITLE_Y),
+                TITLE_FONT,
+                BAR_TEXT,
+                BAR,
+            )?;
             self.title_len += 1;
         }
         Ok(())
@@ -573,7 +580,12 @@ impl Screen {
     fn draw_status<D: DrawTarget<Color = Rgb565>>(&self, d: &mut D) -> Result<(), D::Error> {
         let mut left = Line::<STATUS_CHARS>::new();
         let label = core::str::from_utf8(&self.label[..usize::from(self.label_len)]).unwrap_or("");
-        let _ = write!(left, "{label:<width$}{:<7}", self.phase.label(), width = LABEL_CAP + 1);
+        let _ = write!(
+            left,
+            "{label:<width$}{:<7}",
+            self.phase.label(),
+            width = LABEL_CAP + 1
+        );
         let mut right = Line::<12>::new();
         let _ = write!(right, "{:>6} tok", self.tokens);
         let style = text_style(STATUS_FONT, DIM, BAR);
@@ -581,8 +593,13 @@ impl Screen {
             // First draw: the whole bar.
             d.fill_solid(&STATUS_BAR, BAR)?;
         }
-        Text::with_baseline(left.as_str(), Point::new(STATUS_X, STATUS_Y), style, Baseline::Top)
-            .draw(d)?;
+        Text::with_baseline(
+            left.as_str(),
+            Point::new(STATUS_X, STATUS_Y),
+            style,
+            Baseline::Top,
+        )
+        .draw(d)?;
         let rx = WIDTH as i32 - STATUS_X - TEXT_W * right.len as i32;
         Text::with_baseline(
             right.as_str(),
@@ -596,10 +613,7 @@ impl Screen {
 }
 
 fn sprite_box() -> Rectangle {
-    Rectangle::new(
-        Point::new(SPRITE_X, SPRITE_Y),
-        Size::new_equal(SPRITE_SIDE),
-    )
+    Rectangle::new(Point::new(SPRITE_X, SPRITE_Y), Size::new_equal(SPRITE_SIDE))
 }
 
 fn text_style(
@@ -643,7 +657,11 @@ pub struct UnknownColour(pub Rgb565);
 
 impl core::fmt::Display for UnknownColour {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "colour {:#06x} is not in the screen palette", self.0.into_storage())
+        write!(
+            f,
+            "colour {:#06x} is not in the screen palette",
+            self.0.into_storage()
+        )
     }
 }
 
@@ -787,7 +805,10 @@ mod tests {
     impl DrawTarget for Plain {
         type Color = Rgb565;
         type Error = core::convert::Infallible;
-        fn draw_iter<I: IntoIterator<Item = Pixel<Rgb565>>>(&mut self, it: I) -> Result<(), Self::Error> {
+        fn draw_iter<I: IntoIterator<Item = Pixel<Rgb565>>>(
+            &mut self,
+            it: I,
+        ) -> Result<(), Self::Error> {
             for Pixel(p, c) in it {
                 if p.x >= 0 && p.y >= 0 && (p.x as u32) < WIDTH && (p.y as u32) < HEIGHT {
                     self.0[(p.y as u32 * WIDTH + p.x as u32) as usize] = c;
@@ -830,7 +851,11 @@ mod tests {
     #[test]
     fn palette_matches_embedded_graphics_conversion() {
         for (i, [r, g, b]) in PALETTE.iter().copied().enumerate() {
-            assert_eq!(SCREEN_PALETTE[i], Rgb565::from(Rgb888::new(r, g, b)), "colour {i}");
+            assert_eq!(
+                SCREEN_PALETTE[i],
+                Rgb565::from(Rgb888::new(r, g, b)),
+                "colour {i}"
+            );
         }
     }
 
@@ -850,7 +875,10 @@ mod tests {
         }
         let mut bytes = std::vec![0u8; PIXELS * 2];
         assert_eq!(fb.rgb565_le(0, &mut bytes), PIXELS * 2);
-        assert_eq!(u16::from_le_bytes([bytes[2], bytes[3]]), rgb565_raw(plain.at(1, 0)));
+        assert_eq!(
+            u16::from_le_bytes([bytes[2], bytes[3]]),
+            rgb565_raw(plain.at(1, 0))
+        );
     }
 
     #[test]
@@ -867,7 +895,8 @@ mod tests {
         let oy = SPRITE_Y as u32 + (SPRITE_SIDE - h) / 2;
         for r in 0..3u32 {
             for c in 0..4u32 {
-                let want = token_rgb565(colour_to_token((r * 4 + c) as usize * 3).unwrap()).unwrap();
+                let want =
+                    token_rgb565(colour_to_token((r * 4 + c) as usize * 3).unwrap()).unwrap();
                 for (dx, dy) in [(0, 0), (MAX_SCALE - 1, MAX_SCALE - 1)] {
                     let (x, y) = (ox + c * MAX_SCALE + dx, oy + r * MAX_SCALE + dy);
                     assert_eq!(fb.at(x, y), want, "cell ({r}, {c})");
@@ -926,7 +955,8 @@ mod tests {
             }
         }
         // Second line starts with the b's (some glyph pixel in the first cell).
-        let drawn = (0..5).any(|dx| (0..8).any(|dy| fb.at(RIGHT_X as u32 + dx, y0 + 8 + dy) == TEXT));
+        let drawn =
+            (0..5).any(|dx| (0..8).any(|dy| fb.at(RIGHT_X as u32 + dx, y0 + 8 + dy) == TEXT));
         assert!(drawn);
         for _ in 0..400 {
             s.push(byte_to_token(b'z').unwrap(), &mut fb).unwrap();
@@ -954,7 +984,12 @@ mod tests {
                 s.push(t, &mut fb).unwrap();
             }
             s.push(SEG_SEP, &mut fb).unwrap();
-            assert_eq!(s.sprite_size(), want, "{}", std::string::String::from_utf8_lossy(h));
+            assert_eq!(
+                s.sprite_size(),
+                want,
+                "{}",
+                std::string::String::from_utf8_lossy(h)
+            );
         }
     }
 
@@ -982,6 +1017,9 @@ mod tests {
         let mut fb = IndexedFramebuffer::new();
         let c = Rgb565::new(1, 1, 1);
         assert_eq!(fb.clear(c), Err(UnknownColour(c)));
-        assert_eq!(Pixel(Point::new(1, 1), c).draw(&mut fb), Err(UnknownColour(c)));
+        assert_eq!(
+            Pixel(Point::new(1, 1), c).draw(&mut fb),
+            Err(UnknownColour(c))
+        );
     }
 }

@@ -36,11 +36,14 @@ fn main() {
         let args = format!(
             "bench quiet seed=1 temp=0.8 topk=8 h=25 w=25 window={window} max={TOKENS} tokens= screen= png="
         );
-        let run = run_qemu(&elf, &args, &dir, true, Duration::from_secs(600)).unwrap_or_else(|e| panic!("{e}"));
+        let run = run_qemu(&elf, &args, &dir, true, Duration::from_secs(600))
+            .unwrap_or_else(|e| panic!("{e}"));
         if run.code != 0 {
             panic!("firmware failed (status {}):\n{}", run.code, run.output);
         }
-        let model_i = run.value("model_instr_per_token").unwrap_or_else(|| panic!("no bench line:\n{}", run.output));
+        let model_i = run
+            .value("model_instr_per_token")
+            .unwrap_or_else(|| panic!("no bench line:\n{}", run.output));
         let screen_i = run.value("screen_instr_per_token").unwrap_or(0);
         let generated = run.value("generated").unwrap_or(0);
         let total = model_i + screen_i;

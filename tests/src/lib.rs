@@ -77,7 +77,11 @@ pub const TARGET: &str = "thumbv7em-none-eabihf";
 pub fn test_model() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("PXBY_MODEL").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        return Ok(if p.is_absolute() { p } else { workspace_root().join(p) });
+        return Ok(if p.is_absolute() {
+            p
+        } else {
+            workspace_root().join(p)
+        });
     }
     let default = workspace_root().join("fixtures/models/default-int8.pxby");
     if default.is_file() {
@@ -87,10 +91,19 @@ pub fn test_model() -> Result<PathBuf> {
     let path = dir.join("untrained-random-int8.pxby");
     let bytes = random_model(0x7e57).map_err(HarnessError::Model)?;
     if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
-        std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io { path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).map_err(|source| HarnessError::Io { path: tmp.clone(), source })?;
-        std::fs::rename(&tmp, &path).map_err(|source| HarnessError::Io { path: path.clone(), source })?;
+        std::fs::write(&tmp, &bytes).map_err(|source| HarnessError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|source| HarnessError::Io {
+            path: path.clone(),
+            source,
+        })?;
     }
     eprintln!(
         "note: no default model yet; the tests use an UNTRAINED seeded random model ({})",
@@ -146,22 +159,38 @@ pub fn build_firmware(model: &Path) -> Result<PathBuf> {
 pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = firmware_target_dir().join(board);
-    let what = format!("cargo build -p firmware-demo --release --target {TARGET} --features {board}");
+    let what =
+        format!("cargo build -p firmware-demo --release --target {TARGET} --features {board}");
     let out = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["build", "-p", "firmware-demo", "--release", "--target", TARGET, "--features", board])
+        .args([
+            "build",
+            "-p",
+            "firmware-demo",
+            "--release",
+            "--target",
+            TARGET,
+            "--features",
+            board,
+        ])
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("PXBY_MODEL", model)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| HarnessError::Command { what: what.clone(), detail: e.to_string() })?;
+        .map_err(|e| HarnessError::Command {
+            what: what.clone(),
+            detail: e.to_string(),
+        })?;
     if !out.status.success() {
         return Err(HarnessError::Command {
             what,
             detail: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    Ok(target_dir.join(TARGET).join("release").join("firmware-demo"))
+    Ok(target_dir
+        .join(TARGET)
+        .join("release")
+        .join("firmware-demo"))
 }
 
 /// Whether `qemu-system-arm` runs.
@@ -202,16 +231,22 @@ pub struct QemuRun {
 impl QemuRun {
     /// The value of `key=NUMBER` in the output.
     pub fn value(&self, key: &str) -> Option<u64> {
-        self.output.split_whitespace().find_map(|w| {
-            w.strip_prefix(key)?.strip_prefix('=')?.parse().ok()
-        })
+        self.output
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
     }
 }
 
 /// Runs `elf` in QEMU (mps2-an386) with `args` as its command line, in `workdir` (where its
 /// semihosting files land); `icount` adds `-icount shift=0` (deterministic instruction timing).
 /// Killed after `timeout`.
-pub fn run_qemu(elf: &Path, args: &str, workdir: &Path, icount: bool, timeout: Duration) -> Result<QemuRun> {
+pub fn run_qemu(
+    elf: &Path,
+    args: &str,
+    workdir: &Path,
+    icount: bool,
+    timeout: Duration,
+) -> Result<QemuRun> {
     let what = format!("qemu-system-arm -kernel {} -append '{args}'", elf.display());
     let mut cmd = Command::new("qemu-system-arm");
     cmd.args(["-cpu", "cortex-m4", "-machine", "mps2-an386", "-nographic"])
@@ -227,9 +262,10 @@ pub fn run_qemu(elf: &Path, args: &str, workdir: &Path, icount: bool, timeout: D
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| HarnessError::Command { what: what.clone(), detail: e.to_string() })?;
+    let mut child = cmd.spawn().map_err(|e| HarnessError::Command {
+        what: what.clone(),
+        detail: e.to_string(),
+    })?;
     let mut stdout = child.stdout.take().ok_or_else(|| HarnessError::Command {
         what: what.clone(),
         detail: "no stdout".into(),
@@ -261,12 +297,20 @@ pub fn run_qemu(elf: &Path, args: &str, workdir: &Path, icount: bool, timeout: D
                 });
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(HarnessError::Command { what, detail: e.to_string() }),
+            Err(e) => {
+                return Err(HarnessError::Command {
+                    what,
+                    detail: e.to_string(),
+                });
+            }
         }
     };
     let mut output = out_thread.join().unwrap_or_default();
     output.push_str(&err_thread.join().unwrap_or_default());
-    Ok(QemuRun { code: status.code().unwrap_or(-1), output })
+    Ok(QemuRun {
+        code: status.code().unwrap_or(-1),
+        output,
+    })
 }
 
 /// What the host produces for one set of options: the token stream and the screen.
@@ -290,8 +334,15 @@ pub fn host_run(model_bytes: &[u8], opts: &Options<'_>) -> Result<HostRun> {
         .draw_frame(&mut display)
         .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
     let mut tokens = Vec::new();
-    demo::run(&model, opts, &mut screen, &mut display, |t| tokens.push(t), || 0)
-        .map_err(|e| HarnessError::Host(e.to_string()))?;
+    demo::run(
+        &model,
+        opts,
+        &mut screen,
+        &mut display,
+        |t| tokens.push(t),
+        || 0,
+    )
+    .map_err(|e| HarnessError::Host(e.to_string()))?;
     screen
         .finish(&mut display)
         .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
@@ -302,7 +353,11 @@ pub fn host_run(model_bytes: &[u8], opts: &Options<'_>) -> Result<HostRun> {
             bytes.extend_from_slice(&c.into_storage().to_le_bytes());
         }
     }
-    Ok(HostRun { tokens, screen: bytes, display })
+    Ok(HostRun {
+        tokens,
+        screen: bytes,
+        display,
+    })
 }
 
 /// The first index where `a` and `b` differ (or where the shorter one ends).
@@ -318,25 +373,40 @@ pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u6
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
-        .map_err(|e| HarnessError::Command { what: "rustc --print sysroot".into(), detail: e.to_string() })?;
+        .map_err(|e| HarnessError::Command {
+            what: "rustc --print sysroot".into(),
+            detail: e.to_string(),
+        })?;
     let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
     let host = Command::new("rustc")
         .args(["-vV"])
         .output()
-        .map_err(|e| HarnessError::Command { what: "rustc -vV".into(), detail: e.to_string() })?;
+        .map_err(|e| HarnessError::Command {
+            what: "rustc -vV".into(),
+            detail: e.to_string(),
+        })?;
     let host = String::from_utf8_lossy(&host.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
         .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into());
-    let tool = Path::new(&sysroot).join("lib/rustlib").join(host).join("bin/llvm-size");
+    let tool = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin/llvm-size");
     let what = format!("{} -A {}", tool.display(), elf.display());
     let out = Command::new(&tool)
         .arg("-A")
         .arg(elf)
         .output()
-        .map_err(|e| HarnessError::Command { what: what.clone(), detail: format!("{e} (rustup component add llvm-tools)") })?;
+        .map_err(|e| HarnessError::Command {
+            what: what.clone(),
+            detail: format!("{e} (rustup component add llvm-tools)"),
+        })?;
     if !out.status.success() {
-        return Err(HarnessError::Command { what, detail: String::from_utf8_lossy(&out.stderr).into_owned() });
+        return Err(HarnessError::Command {
+            what,
+            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     let mut sizes = std::collections::BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -354,7 +424,8 @@ pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u6
 /// uninit) of a cortex-m-rt ELF.
 pub fn flash_and_static_ram(sections: &std::collections::BTreeMap<String, u64>) -> (u64, u64) {
     let get = |n: &str| sections.get(n).copied().unwrap_or(0);
-    let flash = get(".vector_table") + get(".text") + get(".rodata") + get(".data") + get(".gnu.sgstubs");
+    let flash =
+        get(".vector_table") + get(".text") + get(".rodata") + get(".data") + get(".gnu.sgstubs");
     let ram = get(".data") + get(".bss") + get(".uninit");
     (flash, ram)
 }

@@ -12,11 +12,23 @@ use pxby_tests::{build_firmware, first_difference, host_run, require_qemu, run_q
 
 /// (name, firmware command line without output paths).
 const CASES: &[(&str, &str)] = &[
-    ("greedy-structured-sized", "seed=1 temp=0 mode=structured h=10 w=9 max=260"),
-    ("sampled-structured", "seed=2 temp=0.8 topk=8 mode=structured max=260"),
+    (
+        "greedy-structured-sized",
+        "seed=1 temp=0 mode=structured h=10 w=9 max=260",
+    ),
+    (
+        "sampled-structured",
+        "seed=2 temp=0.8 topk=8 mode=structured max=260",
+    ),
     ("sampled-free", "seed=3 temp=1 topk=0 mode=free max=200"),
-    ("greedy-free-w32", "seed=4 temp=0 mode=free window=32 max=200"),
-    ("sampled-structured-w32", "seed=5 temp=0.7 topk=16 mode=structured window=32 h=8 w=12 max=300"),
+    (
+        "greedy-free-w32",
+        "seed=4 temp=0 mode=free window=32 max=200",
+    ),
+    (
+        "sampled-structured-w32",
+        "seed=5 temp=0.7 topk=16 mode=structured window=32 h=8 w=12 max=300",
+    ),
     ("hot-free", "seed=6 temp=1.5 topk=5 mode=free max=200"),
 ];
 
@@ -37,16 +49,28 @@ fn firmware_in_qemu_matches_host_bit_for_bit() {
         let full = format!("{args} quiet tokens=tokens.bin screen=screen.rgb565 png=screen.png");
         let run = run_qemu(&elf, &full, &dir, false, Duration::from_secs(300))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(run.code, 0, "{name}: firmware exit status {}\n{}", run.code, run.output);
+        assert_eq!(
+            run.code, 0,
+            "{name}: firmware exit status {}\n{}",
+            run.code, run.output
+        );
         let fw_tokens = std::fs::read(dir.join("tokens.bin")).expect("token file");
         let fw_screen = std::fs::read(dir.join("screen.rgb565")).expect("screen file");
-        assert_eq!(fw_screen.len(), screen::PIXELS * 2, "{name}: screen file size");
+        assert_eq!(
+            fw_screen.len(),
+            screen::PIXELS * 2,
+            "{name}: screen file size"
+        );
 
         let opts = firmware_demo::args::parse(args).expect("case arguments parse on the host");
         let host = host_run(&model_bytes, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
         let _ = host
             .display
-            .to_rgb_output_image(&embedded_graphics_simulator::OutputSettingsBuilder::new().scale(2).build())
+            .to_rgb_output_image(
+                &embedded_graphics_simulator::OutputSettingsBuilder::new()
+                    .scale(2)
+                    .build(),
+            )
             .save_png(dir.join("host.png"));
 
         eprintln!(
@@ -68,7 +92,10 @@ fn firmware_in_qemu_matches_host_bit_for_bit() {
         }
         if let Some(i) = first_difference(&fw_screen, &host.screen) {
             let p = i / 2;
-            let px = |b: &[u8]| b.get(2 * p..2 * p + 2).map(|s| format!("{:#06x}", u16::from_le_bytes([s[0], s[1]])));
+            let px = |b: &[u8]| {
+                b.get(2 * p..2 * p + 2)
+                    .map(|s| format!("{:#06x}", u16::from_le_bytes([s[0], s[1]])))
+            };
             failures.push(format!(
                 "{name}: screens differ first at pixel ({}, {}): firmware {:?}, host {:?}",
                 p % screen::WIDTH as usize,
@@ -77,17 +104,33 @@ fn firmware_in_qemu_matches_host_bit_for_bit() {
                 px(&host.screen)
             ));
         }
-        assert!(fw_tokens.len() > 20, "{name}: only {} tokens", fw_tokens.len());
+        assert!(
+            fw_tokens.len() > 20,
+            "{name}: only {} tokens",
+            fw_tokens.len()
+        );
     }
-    assert!(failures.is_empty(), "parity failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "parity failures:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn different_seeds_give_different_streams() {
     // Guards the parity test against passing trivially (e.g. both sides emitting nothing).
     let model = std::fs::read(test_model().expect("test model")).expect("read model");
-    let a = host_run(&model, &firmware_demo::args::parse("seed=11 temp=1 topk=0 mode=free max=64").unwrap()).unwrap();
-    let b = host_run(&model, &firmware_demo::args::parse("seed=12 temp=1 topk=0 mode=free max=64").unwrap()).unwrap();
+    let a = host_run(
+        &model,
+        &firmware_demo::args::parse("seed=11 temp=1 topk=0 mode=free max=64").unwrap(),
+    )
+    .unwrap();
+    let b = host_run(
+        &model,
+        &firmware_demo::args::parse("seed=12 temp=1 topk=0 mode=free max=64").unwrap(),
+    )
+    .unwrap();
     assert!(a.tokens.len() >= 32 && b.tokens.len() >= 32);
     assert_ne!(a.tokens, b.tokens);
 }

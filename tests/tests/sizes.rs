@@ -69,9 +69,12 @@ fn measure() -> SizeFile {
         // A full structured generation with every output file written (the PNG writer has the
         // largest frame of the output code).
         let args = format!("seed=9 temp=0.8 topk=8 window={window} quiet");
-        let run = run_qemu(&elf, &args, &dir, false, Duration::from_secs(600)).unwrap_or_else(|e| panic!("{e}"));
+        let run = run_qemu(&elf, &args, &dir, false, Duration::from_secs(600))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(run.code, 0, "firmware failed:\n{}", run.output);
-        let peak = run.value("stack_peak_bytes").unwrap_or_else(|| panic!("no stack report:\n{}", run.output));
+        let peak = run
+            .value("stack_peak_bytes")
+            .unwrap_or_else(|| panic!("no stack report:\n{}", run.output));
         eprintln!("window {window}: peak stack {peak} bytes");
         stack = stack.max(peak);
     }
@@ -111,19 +114,39 @@ fn firmware_sizes_match_the_recorded_ones_and_fit_the_budget() {
     }
     let now = measure();
     eprintln!("{}", serde_json::to_string_pretty(&now).unwrap_or_default());
-    assert!(now.qemu.flash_bytes <= BUDGET_FLASH, "flash {} > budget {BUDGET_FLASH}", now.qemu.flash_bytes);
-    assert!(now.qemu.ram_bytes <= BUDGET_RAM, "RAM {} > budget {BUDGET_RAM}", now.qemu.ram_bytes);
-    assert!(now.pygamer.flash_bytes <= BUDGET_FLASH, "PyGamer flash {} > budget", now.pygamer.flash_bytes);
+    assert!(
+        now.qemu.flash_bytes <= BUDGET_FLASH,
+        "flash {} > budget {BUDGET_FLASH}",
+        now.qemu.flash_bytes
+    );
+    assert!(
+        now.qemu.ram_bytes <= BUDGET_RAM,
+        "RAM {} > budget {BUDGET_RAM}",
+        now.qemu.ram_bytes
+    );
+    assert!(
+        now.pygamer.flash_bytes <= BUDGET_FLASH,
+        "PyGamer flash {} > budget",
+        now.pygamer.flash_bytes
+    );
 
     let path = sizes_path();
     if std::env::var_os("PXBY_UPDATE_SIZES").is_some() {
-        write_atomic(&path, &(serde_json::to_string_pretty(&now).unwrap_or_default() + "\n"));
+        write_atomic(
+            &path,
+            &(serde_json::to_string_pretty(&now).unwrap_or_default() + "\n"),
+        );
         eprintln!("recorded {}", path.display());
         return;
     }
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (record it with PXBY_UPDATE_SIZES=1)", path.display()));
-    let was: SizeFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (record it with PXBY_UPDATE_SIZES=1)",
+            path.display()
+        )
+    });
+    let was: SizeFile =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(
         was.qemu.model_file_bytes, now.qemu.model_file_bytes,
         "the embedded model changed size: re-record with PXBY_UPDATE_SIZES=1"
@@ -131,15 +154,41 @@ fn firmware_sizes_match_the_recorded_ones_and_fit_the_budget() {
     let mut regressions = Vec::new();
     let mut check = |what: &str, was: u64, now: u64| {
         if now > was {
-            regressions.push(format!("{what}: {now} bytes, recorded {was} (+{})", now - was));
+            regressions.push(format!(
+                "{what}: {now} bytes, recorded {was} (+{})",
+                now - was
+            ));
         } else if now < was {
-            eprintln!("note: {what} shrank from {was} to {now} bytes; re-record with PXBY_UPDATE_SIZES=1");
+            eprintln!(
+                "note: {what} shrank from {was} to {now} bytes; re-record with PXBY_UPDATE_SIZES=1"
+            );
         }
     };
     check("qemu flash", was.qemu.flash_bytes, now.qemu.flash_bytes);
-    check("qemu static RAM", was.qemu.static_ram_bytes, now.qemu.static_ram_bytes);
-    check("qemu peak stack", was.qemu.stack_peak_bytes, now.qemu.stack_peak_bytes);
-    check("pygamer flash", was.pygamer.flash_bytes, now.pygamer.flash_bytes);
-    check("pygamer static RAM", was.pygamer.static_ram_bytes, now.pygamer.static_ram_bytes);
-    assert!(regressions.is_empty(), "size regressions against {}:\n{}", path.display(), regressions.join("\n"));
+    check(
+        "qemu static RAM",
+        was.qemu.static_ram_bytes,
+        now.qemu.static_ram_bytes,
+    );
+    check(
+        "qemu peak stack",
+        was.qemu.stack_peak_bytes,
+        now.qemu.stack_peak_bytes,
+    );
+    check(
+        "pygamer flash",
+        was.pygamer.flash_bytes,
+        now.pygamer.flash_bytes,
+    );
+    check(
+        "pygamer static RAM",
+        was.pygamer.static_ram_bytes,
+        now.pygamer.static_ram_bytes,
+    );
+    assert!(
+        regressions.is_empty(),
+        "size regressions against {}:\n{}",
+        path.display(),
+        regressions.join("\n")
+    );
 }
