@@ -5,6 +5,11 @@
 //! and inspection. The `pxby` binary is a thin command-line layer over this library.
 #![warn(missing_docs)]
 
+pub mod builder;
+pub mod cli;
+pub mod dataset;
+pub mod layout;
 pub mod pixelate;
+pub mod preview;
 pub mod scrape;
 pub mod text;

@@ -1,10 +1,11 @@
-//! `pxby`: the PixelBytes command-line tool.
+//! `pxby`: the PixelBytes command-line tool. A thin dispatcher over `pxby_tools::cli`.
 
 use clap::{Parser, Subcommand};
+use pxby_tools::cli;
 
-/// PixelBytes host tool: build datasets, evaluate and run models, render what they generate.
+/// PixelBytes host tool: build and look at datasets, inspect files.
 #[derive(Parser)]
-#[command(name = "pxby", version, about)]
+#[command(name = "pxby", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,29 +13,40 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build, preview and scrape datasets.
+    /// Build, preview (and obtain) PixelBytes datasets.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Print statistics of a dataset file.
+    Inspect(cli::InspectArgs),
 }
 
 #[derive(Subcommand)]
 enum DatasetCommand {
-    /// Scrape the wikis into a source folder (pokedex.csv + sprites/) for `dataset build`.
+    /// Build a dataset file from a folder with pokedex.csv and sprites: normalise the
+    /// descriptions, pixelate the sprites to the NES palette, lay out header + image + caption.
+    /// Bad rows are skipped with a reason; the output is written atomically.
+    Build(cli::BuildArgs),
+    /// Draw a contact sheet PNG of a dataset's sprites (scaled up, labelled with id and name).
+    Preview(cli::PreviewArgs),
+    /// Scrape the wikis into a source folder (pokedex.csv + sprites/) for `dataset build`:
+    /// polite (delay, concurrency cap, retries with backoff), resumable (on-disk cache).
     Scrape(pxby_tools::scrape::ScrapeArgs),
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Dataset(DatasetCommand::Scrape(args)) => {
-            match pxby_tools::scrape::run(&args.to_options()) {
-                Ok(_) => 0,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    1
-                }
-            }
-        }
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Dataset(DatasetCommand::Build(a)) => cli::dataset_build(&a),
+        Command::Dataset(DatasetCommand::Preview(a)) => cli::dataset_preview(&a),
+        Command::Dataset(DatasetCommand::Scrape(a)) => pxby_tools::scrape::run(&a.to_options())
+            .map(|_| ())
+            .map_err(Into::into),
+        Command::Inspect(a) => cli::inspect(&a),
     };
-    std::process::exit(code);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,284 @@
+//! Building a [`Dataset`] from a source folder: `DIR/pokedex.csv` (columns `id`, `name`,
+//! `sprite`, `description`; any order, extra columns ignored) and the sprite files it names
+//! (paths relative to `DIR`).
+//!
+//! Every row becomes one [`Item`]: the description normalised (SPEC §2), the sprite pixelated
+//! (SPEC §3), laid out as header + image + caption (SPEC §4). A row that cannot be used (a
+//! malformed CSV record, a missing column, a bad id, a duplicate id, a non-UTF-8 name or
+//! description, an empty description, an unreadable or broken image) is skipped with a reason;
+//! it never aborts the build. Rows are processed in parallel (rayon) and kept in CSV order.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::dataset::{Dataset, Item};
+use crate::pixelate::{Downsample, PixelateOptions, pixelate_file};
+use crate::text::normalize;
+
+/// Name of the CSV file in a source folder.
+pub const CSV_NAME: &str = "pokedex.csv";
+/// Columns a source CSV must have.
+pub const COLUMNS: [&str; 4] = ["id", "name", "sprite", "description"];
+
+/// Options of [`build`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Longer image side (SPEC §3, default 25).
+    pub max_size: u16,
+    /// Only the first `limit` CSV records.
+    pub limit: Option<usize>,
+    /// Down-sampling mode of the pixelation.
+    pub mode: Downsample,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            max_size: crate::pixelate::DEFAULT_MAX_SIZE,
+            limit: None,
+            mode: Downsample::KMeans,
+        }
+    }
+}
+
+/// Errors that stop a build (bad rows never do).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The CSV file cannot be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The CSV header row cannot be read.
+    #[error("cannot read the header of {path}: {source}")]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: csv::Error,
+    },
+    /// The CSV header lacks a required column.
+    #[error("{path} has no `{column}` column (needs id, name, sprite, description)")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+    },
+    /// `max_size` is out of range.
+    #[error("max size must be in 1..=255, got {0}")]
+    InvalidMaxSize(u16),
+}
+
+/// A row that was left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line of the CSV record (the header is line 1).
+    pub line: u64,
+    /// The row's id field, if it could be read.
+    pub id: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a build did.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct BuildReport {
+    /// CSV records read.
+    pub rows: usize,
+    /// Rows skipped, in CSV order.
+    pub skipped: Vec<Skipped>,
+    /// Characters dropped by text normalisation because they are not in the vocabulary.
+    pub dropped_chars: usize,
+    /// Non-ASCII characters dropped by text normalisation (after NFKD).
+    pub non_ascii_chars: usize,
+}
+
+struct Row {
+    line: u64,
+    id: u32,
+    id_text: String,
+    name: String,
+    sprite: PathBuf,
+    caption: Vec<u8>,
+}
+
+fn field<'a>(rec: &'a csv::ByteRecord, i: usize, name: &str) -> Result<&'a [u8], String> {
+    rec.get(i).ok_or_else(|| {
+        format!(
+            "missing column `{name}` (row has {} of the fields)",
+            rec.len()
+        )
+    })
+}
+
+fn utf8<'a>(b: &'a [u8], name: &str) -> Result<&'a str, String> {
+    std::str::from_utf8(b).map_err(|e| format!("{name} is not valid UTF-8 ({e})"))
+}
+
+/// Builds a dataset from `source` (a folder with `pokedex.csv`). `progress` is called once per
+/// CSV record processed (from several threads).
+pub fn build(
+    source: &Path,
+    opts: &BuildOptions,
+    progress: &(dyn Fn() + Sync),
+) -> Result<(Dataset, BuildReport), BuildError> {
+    if opts.max_size == 0 || opts.max_size > 255 {
+        return Err(BuildError::InvalidMaxSize(opts.max_size));
+    }
+    let csv_path = source.join(CSV_NAME);
+    let file = std::fs::File::open(&csv_path).map_err(|e| BuildError::Open {
+        path: csv_path.clone(),
+        source: e,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(std::io::BufReader::new(file));
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| BuildError::Header {
+            path: csv_path.clone(),
+            source: e,
+        })?
+        .clone();
+    let mut cols = [0usize; 4];
+    for (slot, column) in cols.iter_mut().zip(COLUMNS) {
+        *slot = headers
+            .iter()
+            .position(|h| {
+                std::str::from_utf8(h)
+                    .map(|s| {
+                        s.trim()
+                            .trim_start_matches('\u{feff}')
+                            .eq_ignore_ascii_case(column)
+                    })
+                    .unwrap_or(false)
+            })
+            .ok_or(BuildError::MissingColumn {
+                path: csv_path.clone(),
+                column,
+            })?;
+    }
+
+    let mut report = BuildReport::default();
+    let mut rows = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (n, rec) in reader.byte_records().enumerate() {
+        if opts.limit.is_some_and(|l| n >= l) {
+            break;
+        }
+        report.rows += 1;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                report.skipped.push(Skipped {
+                    line,
+                    id: None,
+                    reason: format!("malformed CSV record: {e}"),
+                });
+                progress();
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let id_text = rec
+            .get(cols[0])
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        let parsed = (|| -> Result<Row, String> {
+            let id_s = utf8(field(&rec, cols[0], "id")?, "id")?.trim();
+            let id: u32 = id_s
+                .parse()
+                .map_err(|_| format!("id {id_s:?} is not a non-negative integer"))?;
+            let name = utf8(field(&rec, cols[1], "name")?, "name")?
+                .trim()
+                .to_string();
+            let sprite = utf8(field(&rec, cols[2], "sprite")?, "sprite")?.trim();
+            let desc = utf8(field(&rec, cols[3], "description")?, "description")?;
+            if name.is_empty() {
+                return Err("empty name".into());
+            }
+            if sprite.is_empty() {
+                return Err("empty sprite path".into());
+            }
+            let norm = normalize(desc);
+            if norm.tokens.is_empty() {
+                return Err("empty description (after normalisation)".into());
+            }
+            if !seen.insert(id) {
+                return Err(format!("duplicate id {id}"));
+            }
+            report.dropped_chars += norm.dropped;
+            report.non_ascii_chars += norm.non_ascii;
+            Ok(Row {
+                line,
+                id,
+                id_text: id_s.to_string(),
+                name,
+                sprite: source.join(sprite),
+                caption: norm.tokens,
+            })
+        })();
+        match parsed {
+            Ok(r) => rows.push(r),
+            Err(reason) => {
+                report.skipped.push(Skipped {
+                    line,
+                    id: id_text,
+                    reason,
+                });
+                progress();
+            }
+        }
+    }
+
+    let pix = PixelateOptions {
+        max_size: opts.max_size,
+        mode: opts.mode,
+        ..PixelateOptions::default()
+    };
+    let results: Vec<Result<Item, Skipped>> = rows
+        .into_par_iter()
+        .map(|row| {
+            let out = pixelate_file(&row.sprite, &pix)
+                .map_err(|e| format!("sprite {}: {e}", row.sprite.display()))
+                .and_then(|s| {
+                    Item::new(row.id, row.name, s.height, s.width, &s.tokens, &row.caption)
+                        .map_err(|e| format!("layout: {e}"))
+                })
+                .map_err(|reason| Skipped {
+                    line: row.line,
+                    id: Some(row.id_text),
+                    reason,
+                });
+            progress();
+            out
+        })
+        .collect();
+    let mut items = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(item) => items.push(item),
+            Err(s) => report.skipped.push(s),
+        }
+    }
+    report.skipped.sort_by_key(|s| s.line);
+    let mode = match opts.mode {
+        Downsample::KMeans => "kmeans",
+        Downsample::Majority => "majority",
+    };
+    let description = format!(
+        "{} ({} rows, pixelation {mode}, max size {})",
+        csv_path.display(),
+        report.rows,
+        opts.max_size
+    );
+    Ok((Dataset::new(opts.max_size, description, items), report))
+}

@@ -1,0 +1,240 @@
+//! The `pxby` subcommands' arguments and implementations (the binary only dispatches).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::builder::{BuildOptions, BuildReport, build};
+use crate::dataset::{Dataset, MAGIC, Stats};
+use crate::pixelate::Downsample;
+use crate::preview::{SheetOptions, contact_sheet};
+
+/// A boxed error for the command layer (every library error is typed; this only carries them
+/// to `main` for printing).
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `pxby dataset build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Source folder holding `pokedex.csv` (columns id, name, sprite, description) and the
+    /// sprite images it names (paths relative to the folder).
+    #[arg(long, value_name = "DIR")]
+    pub source: PathBuf,
+    /// Dataset file to write (written atomically: a temporary file renamed into place).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Longer side of the pixelated sprites, in cells (1..=255).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u16).range(1..=255))]
+    pub max_size: u16,
+    /// Only use the first N rows of the CSV.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Colour reduction: `kmeans` (the reference: bicubic 2x intermediate, k-means K=55 in
+    /// CIELAB, nearest neighbour) or `majority` (most frequent palette colour per cell).
+    #[arg(long, value_enum, default_value_t = Downsample::KMeans)]
+    pub mode: Downsample,
+    /// Also write a contact sheet (`DIR/contact_sheet.png`) of the built sprites.
+    #[arg(long, value_name = "DIR")]
+    pub preview: Option<PathBuf>,
+}
+
+/// `pxby dataset preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Dataset file to show.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// PNG to write.
+    #[arg(long, value_name = "PNG")]
+    pub out: PathBuf,
+    /// Sprites per row.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub columns: u32,
+    /// Pixels per sprite cell.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub scale: u32,
+    /// Only show the first N items.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `pxby inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A dataset file (`.pxds`).
+    pub file: PathBuf,
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg} (eta {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// Counts the data rows of a CSV cheaply (for the progress bar length).
+fn count_rows(csv: &Path) -> u64 {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(csv)
+        .map(|mut r| r.byte_records().count() as u64)
+        .unwrap_or(0)
+}
+
+/// Runs `pxby dataset build`.
+pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
+    let start = Instant::now();
+    let total = count_rows(&args.source.join(crate::builder::CSV_NAME));
+    let total = args.limit.map_or(total, |l| total.min(l as u64));
+    let pb = progress_bar(total);
+    pb.set_message("pixelating");
+    let opts = BuildOptions {
+        max_size: args.max_size,
+        limit: args.limit,
+        mode: args.mode,
+    };
+    let (ds, report) = build(&args.source, &opts, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    if ds.items.is_empty() {
+        print_report(&ds, &report);
+        return Err("no usable item: nothing written".into());
+    }
+    ds.write(&args.out)?;
+    print_report(&ds, &report);
+    println!(
+        "wrote {} ({} bytes) in {:.2} s, content hash {}",
+        args.out.display(),
+        std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0),
+        start.elapsed().as_secs_f64(),
+        ds.content_hash()
+    );
+    if let Some(dir) = &args.preview {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("contact_sheet.png");
+        write_sheet(
+            &ds,
+            &path,
+            &SheetOptions {
+                max_size: ds.max_size,
+                ..SheetOptions::default()
+            },
+            None,
+        )?;
+        println!("preview: {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_sheet(
+    ds: &Dataset,
+    path: &Path,
+    opts: &SheetOptions,
+    limit: Option<usize>,
+) -> Result<(), CliError> {
+    let n = limit.unwrap_or(usize::MAX).min(ds.items.len());
+    let sheet = contact_sheet(&ds.items[..n], opts);
+    let mut png = Vec::new();
+    sheet.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    crate::dataset::write_atomic(path, &png)?;
+    Ok(())
+}
+
+fn print_stats(s: &Stats) {
+    println!("items: {} (train {}, val {})", s.items, s.train, s.val);
+    println!(
+        "tokens: {} (colour {}, byte {}; image/text ratio {:.3}); per item min {} mean {:.1} max {}",
+        s.tokens,
+        s.colour_tokens,
+        s.byte_tokens,
+        s.image_text_ratio(),
+        s.min_len,
+        s.tokens as f64 / s.items.max(1) as f64,
+        s.max_len
+    );
+    println!("palette colours used: {} of 55", s.colours_used());
+    let hist = |m: &std::collections::BTreeMap<u16, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!("image heights: {}", hist(&s.heights));
+    println!("image widths:  {}", hist(&s.widths));
+    let mut sizes: Vec<_> = s.sizes.iter().collect();
+    sizes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = sizes
+        .iter()
+        .take(8)
+        .map(|((h, w), n)| format!("{h}x{w}:{n}"))
+        .collect();
+    println!(
+        "image sizes: {} distinct; most common {}",
+        s.sizes.len(),
+        top.join(" ")
+    );
+}
+
+fn print_report(ds: &Dataset, r: &BuildReport) {
+    println!("rows read: {}", r.rows);
+    print_stats(&ds.stats());
+    println!(
+        "dropped characters: {} outside the vocabulary, {} non-ASCII after NFKD",
+        r.dropped_chars, r.non_ascii_chars
+    );
+    println!("skipped: {}", r.skipped.len());
+    for s in &r.skipped {
+        println!(
+            "  line {} (id {}): {}",
+            s.line,
+            s.id.as_deref().unwrap_or("?"),
+            s.reason
+        );
+    }
+}
+
+/// Runs `pxby dataset preview`.
+pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
+    let ds = Dataset::read(&args.data)?;
+    let opts = SheetOptions {
+        columns: args.columns,
+        scale: args.scale,
+        max_size: ds.max_size,
+    };
+    write_sheet(&ds, &args.out, &opts, args.limit)?;
+    println!(
+        "wrote {} ({} sprites)",
+        args.out.display(),
+        args.limit.unwrap_or(usize::MAX).min(ds.items.len())
+    );
+    Ok(())
+}
+
+/// Runs `pxby inspect`.
+pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
+    let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    if bytes.starts_with(&MAGIC) {
+        let ds = Dataset::from_bytes(&bytes)?;
+        println!("dataset file {}", args.file.display());
+        println!(
+            "format version {}, {} bytes, max size {}",
+            ds.version,
+            bytes.len(),
+            ds.max_size
+        );
+        println!("source: {}", ds.source);
+        println!("content hash: {}", ds.content_hash());
+        print_stats(&ds.stats());
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: not a PixelBytes dataset file (unknown magic)",
+            args.file.display()
+        )
+        .into())
+    }
+}
