@@ -55,7 +55,10 @@ pub struct PreviewArgs {
     /// Pixels per sprite cell.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub scale: u32,
-    /// Only show the first N items.
+    /// Skip the first N items.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: usize,
+    /// Show at most N items.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 }
@@ -123,6 +126,7 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
                 max_size: ds.max_size,
                 ..SheetOptions::default()
             },
+            0,
             None,
         )?;
         println!("preview: {}", path.display());
@@ -134,14 +138,16 @@ fn write_sheet(
     ds: &Dataset,
     path: &Path,
     opts: &SheetOptions,
+    offset: usize,
     limit: Option<usize>,
-) -> Result<(), CliError> {
-    let n = limit.unwrap_or(usize::MAX).min(ds.items.len());
-    let sheet = contact_sheet(&ds.items[..n], opts);
+) -> Result<usize, CliError> {
+    let items = ds.items.get(offset..).unwrap_or(&[]);
+    let items = &items[..limit.unwrap_or(usize::MAX).min(items.len())];
+    let sheet = contact_sheet(items, opts);
     let mut png = Vec::new();
     sheet.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     crate::dataset::write_atomic(path, &png)?;
-    Ok(())
+    Ok(items.len())
 }
 
 fn print_stats(s: &Stats) {
@@ -205,12 +211,8 @@ pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
         scale: args.scale,
         max_size: ds.max_size,
     };
-    write_sheet(&ds, &args.out, &opts, args.limit)?;
-    println!(
-        "wrote {} ({} sprites)",
-        args.out.display(),
-        args.limit.unwrap_or(usize::MAX).min(ds.items.len())
-    );
+    let n = write_sheet(&ds, &args.out, &opts, args.offset, args.limit)?;
+    println!("wrote {} ({n} sprites)", args.out.display());
     Ok(())
 }
 
