@@ -1,0 +1,186 @@
+//! `host-train export`: a run's model as a pxby-core model file, written by
+//! [`pxby_core::format::write_model`] (which does the int8 quantisation) with the training
+//! metadata: dataset hash, epochs, training seconds and the validation metrics of the epoch.
+
+use std::fmt;
+use std::path::Path;
+
+use pxby_core::format::{Metadata, Metric, write_model};
+use pxby_core::quant::WeightType;
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::error::{Error, Result};
+use crate::model::FamilyKind;
+use crate::run::{RunConfig, files, write_atomic};
+
+/// Weight storage of the exported file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weights {
+    /// 32-bit floats.
+    F32,
+    /// int8 matrices (per output row, symmetric), f32 vectors.
+    Int8,
+}
+
+/// Which model of the run to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The epoch with the lowest validation loss (`best.safetensors`).
+    Best,
+    /// The last finished epoch (`checkpoint.safetensors`).
+    Last,
+}
+
+/// What was written.
+#[derive(Clone, Debug)]
+pub struct ExportSummary {
+    /// File size in bytes.
+    pub bytes: usize,
+    /// Parameters.
+    pub params: usize,
+    /// Epoch the weights come from.
+    pub epoch: u32,
+    /// Validation next-token accuracy of that epoch.
+    pub val_acc: f64,
+    /// Weight storage.
+    pub weights: Weights,
+}
+
+impl fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "wrote {:?} model: {} bytes, {} parameters, epoch {}, validation accuracy {:.4}",
+            self.weights, self.bytes, self.params, self.epoch, self.val_acc
+        )
+    }
+}
+
+/// Today's date and time (UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Encodes the model of `ckpt` (trained on `run`) as a pxby-core model file.
+pub fn encode(
+    run: &RunConfig,
+    ckpt: &Checkpoint,
+    weights: Weights,
+    notes: &str,
+) -> Result<Vec<u8>> {
+    if ckpt.model.family != FamilyKind::Rnn {
+        return Err(Error::Usage(format!(
+            "pxby-core runs only the rnn family; this run is {:?}",
+            ckpt.model.family
+        )));
+    }
+    let cfg = &ckpt.model.config;
+    let mut owned: Vec<(&'static str, Vec<f32>)> = Vec::new();
+    for spec in cfg.tensors() {
+        let t = ckpt
+            .tensors
+            .get(spec.name)
+            .ok_or_else(|| Error::Format(format!("the checkpoint lacks tensor {}", spec.name)))?;
+        let v = Vec::<f32>::try_from(t.flatten(0, -1))
+            .map_err(|e| Error::torch(format!("reading {}", spec.name), e))?;
+        owned.push((spec.name, v));
+    }
+    let tensors: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    let st = &ckpt.state;
+    let epoch = st.history.last().filter(|r| r.epoch == st.epoch);
+    let mut metrics = heapless::Vec::<Metric<'_>, { pxby_core::format::MAX_METRICS }>::new();
+    if let Some(r) = epoch {
+        for (name, value) in [
+            ("val_loss", r.val_loss),
+            ("val_acc", r.val_acc),
+            ("val_f1", r.val_f1),
+            ("train_loss", r.train_loss),
+            ("train_acc", r.train_acc),
+        ] {
+            let _ = metrics.push(Metric {
+                name,
+                value: value as f32,
+            });
+        }
+    }
+    let created = format!("{} host-train {}", utc_now(), env!("CARGO_PKG_VERSION"));
+    let meta = Metadata {
+        dataset_hash: &run.dataset_hash,
+        epochs: st.epoch,
+        train_seconds: st.train_seconds as f32,
+        created: &created,
+        notes,
+        metrics,
+    };
+    let wt = match weights {
+        Weights::F32 => WeightType::F32,
+        Weights::Int8 => WeightType::I8,
+    };
+    write_model(cfg, &meta, wt, &tensors).map_err(|e| Error::Format(e.to_string()))
+}
+
+/// Exports the run in `run_dir` to `out` (atomically).
+pub fn export(
+    run_dir: &Path,
+    out: &Path,
+    weights: Weights,
+    which: Which,
+    notes: &str,
+) -> Result<ExportSummary> {
+    let run = RunConfig::load(run_dir)?;
+    let path = run_dir.join(match which {
+        Which::Best => files::BEST,
+        Which::Last => files::CHECKPOINT,
+    });
+    let ckpt = checkpoint::load(&path)?;
+    let bytes = encode(&run, &ckpt, weights, notes)?;
+    write_atomic(out, &bytes)?;
+    let val_acc = ckpt.state.history.last().map_or(f64::NAN, |r| r.val_acc);
+    Ok(ExportSummary {
+        bytes: bytes.len(),
+        params: ckpt.model.config.param_count(),
+        epoch: ckpt.state.epoch,
+        val_acc,
+        weights,
+    })
+}
+
+/// The reverse of [`encode`]: a tch model holding the (dequantised) weights of a pxby-core model
+/// file, e.g. to continue training from it or to compare the two implementations.
+pub fn import(model: &pxby_core::Model<'_>, device: tch::Device) -> Result<crate::train::Built> {
+    let spec = crate::model::ModelSpec {
+        family: FamilyKind::Rnn,
+        config: *model.config(),
+    };
+    let mut built = crate::train::build_model(&spec, device, 0)?;
+    let _guard = tch::no_grad_guard();
+    for (name, var) in built.vars.iter_mut() {
+        let values = model
+            .tensor_f32(name)
+            .ok_or_else(|| Error::Format(format!("the model file lacks tensor {name}")))?;
+        let t = tch::Tensor::from_slice(&values)
+            .reshape(var.size())
+            .to_device(device);
+        var.copy_(&t);
+    }
+    Ok(built)
+}

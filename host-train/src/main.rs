@@ -1,0 +1,222 @@
+//! `host-train`: train, export and evaluate PixelBytes models with tch. See the crate docs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use host_train::model::{FamilyKind, ModelSpec};
+use host_train::run::RunConfig;
+use host_train::train::{TrainOptions, train};
+use host_train::{Error, Result, data, select_device};
+use pxby_core::config::{Embed, ModelConfig};
+use pxby_core::vocab::VOCAB_SIZE;
+
+#[derive(Parser)]
+#[command(
+    name = "host-train",
+    version,
+    about = "Train, export and evaluate PixelBytes models (tch)"
+)]
+struct Cli {
+    /// libtorch intra-op threads (1 is fastest for this small model on small machines).
+    #[arg(long, global = true, default_value_t = 1)]
+    threads: i32,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model (or continue a killed run with --resume).
+    Train(TrainArgs),
+    /// Write a pxby-core model file from a run.
+    Export(ExportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EmbedArg {
+    /// PxByEmbed with the 3x3 convolution mix.
+    Pxby,
+    /// PxByEmbed without the convolution.
+    PxbyNoconv,
+    /// Plain embedding of the centre token.
+    Center,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Dataset file (pxby-tools format).
+    #[arg(long)]
+    data: PathBuf,
+    /// Run directory (created; must not hold a run unless --resume).
+    #[arg(long)]
+    out: PathBuf,
+    /// Model family.
+    #[arg(long, value_enum, default_value_t = FamilyKind::Rnn)]
+    family: FamilyKind,
+    /// Embedding dimension.
+    #[arg(long, default_value_t = 81)]
+    dim: u16,
+    /// Recurrent state size.
+    #[arg(long, default_value_t = 32)]
+    d_state: u16,
+    /// Number of layers.
+    #[arg(long, default_value_t = 2)]
+    depth: u8,
+    /// First layer bidirectional (the default).
+    #[arg(long, conflicts_with = "unidirectional")]
+    bidirectional: bool,
+    /// First layer unidirectional.
+    #[arg(long)]
+    unidirectional: bool,
+    /// Embedding front.
+    #[arg(long, value_enum, default_value_t = EmbedArg::Pxby)]
+    embed: EmbedArg,
+    /// Window length.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    seq_len: u32,
+    /// Window stride.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    stride: u32,
+    /// Batch size.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    batch: u32,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// AdamW decoupled weight decay (PyTorch's default).
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Maximum number of epochs.
+    #[arg(long, default_value_t = 200)]
+    epochs: u32,
+    /// Stop after this many epochs without a better validation loss.
+    #[arg(long)]
+    patience: Option<u32>,
+    /// At most this many optimiser steps per epoch.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_steps: Option<u64>,
+    /// Use only the first N training and the first N validation items.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    limit_items: Option<u64>,
+    /// auto (CUDA when available), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Seed of initialisation and shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Run directory.
+    #[arg(long)]
+    run: PathBuf,
+    /// Model file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Weight storage.
+    #[arg(long, value_enum, default_value_t = host_train::export::Weights::F32)]
+    weights: host_train::export::Weights,
+    /// Export the best-by-validation-loss model (the default).
+    #[arg(long, conflicts_with = "last")]
+    best: bool,
+    /// Export the last checkpoint instead.
+    #[arg(long)]
+    last: bool,
+    /// Free text stored in the file's metadata.
+    #[arg(long, default_value = "")]
+    notes: String,
+}
+
+fn run_train(a: TrainArgs) -> Result<()> {
+    let embed = match a.embed {
+        EmbedArg::Pxby => Embed::PxBy,
+        EmbedArg::PxbyNoconv => Embed::PxByNoConv,
+        EmbedArg::Center => Embed::Center,
+    };
+    let config = ModelConfig {
+        vocab: VOCAB_SIZE as u16,
+        dim: a.dim,
+        d_state: a.d_state,
+        depth: a.depth,
+        bidirectional: !a.unidirectional,
+        embed,
+    };
+    let device = select_device(&a.device)?;
+    let limit = a.limit_items.map(|n| n as usize);
+    let data = data::load(&a.data, limit)?;
+    let cfg = RunConfig {
+        model: ModelSpec {
+            family: a.family,
+            config,
+        },
+        data: a.data.clone(),
+        dataset_hash: data.dataset_hash.clone(),
+        seq_len: a.seq_len as usize,
+        stride: a.stride as usize,
+        batch: a.batch as usize,
+        lr: a.lr,
+        weight_decay: a.weight_decay,
+        epochs: a.epochs,
+        patience: a.patience,
+        max_steps: a.max_steps,
+        limit_items: limit,
+        seed: a.seed,
+    };
+    println!(
+        "device {device:?}; {} training and {} validation items",
+        data.train.len(),
+        data.val.len()
+    );
+    let opts = TrainOptions {
+        out: a.out,
+        device,
+        resume: a.resume,
+        progress: !a.quiet,
+        verbose: true,
+    };
+    let state = train(cfg, &data, &opts)?;
+    println!(
+        "done: {} epochs, {:.1} s of training, best validation loss {:.4} at epoch {}",
+        state.epoch, state.train_seconds, state.best_val_loss, state.best_epoch
+    );
+    Ok(())
+}
+
+fn run_export(a: ExportArgs) -> Result<()> {
+    let which = if a.last {
+        host_train::export::Which::Last
+    } else {
+        host_train::export::Which::Best
+    };
+    let summary = host_train::export::export(&a.run, &a.out, a.weights, which, &a.notes)?;
+    println!("{summary}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tch::set_num_threads(cli.threads.max(1));
+    let result = match cli.command {
+        Command::Train(a) => run_train(a),
+        Command::Export(a) => run_export(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Error::Usage(_) = e {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! PNG curves of a run (loss, accuracy, weighted F1; train and validation) with `plotters`.
+//!
+//! Text needs a TrueType font: the first of a few common system fonts that exists is
+//! registered once (plotters' `ab_glyph` backend, no fontconfig). On a machine without any of
+//! them the curves are still drawn, without axis labels, caption or legend.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::run::EpochRecord;
+
+const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/// Registers a system font for plotters once; returns whether text can be drawn.
+fn have_font() -> bool {
+    static FONT: OnceLock<bool> = OnceLock::new();
+    *FONT.get_or_init(|| {
+        for path in FONT_CANDIDATES {
+            if let Ok(bytes) = std::fs::read(path) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+}
+
+/// Which curve pair a plot shows.
+#[derive(Clone, Copy, Debug)]
+enum Curve {
+    Loss,
+    Accuracy,
+    F1,
+}
+
+impl Curve {
+    fn file(self) -> &'static str {
+        match self {
+            Curve::Loss => "loss.png",
+            Curve::Accuracy => "accuracy.png",
+            Curve::F1 => "f1.png",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Curve::Loss => "cross-entropy loss",
+            Curve::Accuracy => "next-token accuracy",
+            Curve::F1 => "weighted F1",
+        }
+    }
+    fn values(self, r: &EpochRecord) -> (f64, f64) {
+        match self {
+            Curve::Loss => (r.train_loss, r.val_loss),
+            Curve::Accuracy => (r.train_acc, r.val_acc),
+            Curve::F1 => (r.train_f1, r.val_f1),
+        }
+    }
+}
+
+/// Writes loss.png, accuracy.png and f1.png into `run_dir`; returns their paths.
+pub fn write_plots(run_dir: &Path, history: &[EpochRecord]) -> Result<Vec<PathBuf>> {
+    let text = have_font();
+    let mut out = Vec::new();
+    for curve in [Curve::Loss, Curve::Accuracy, Curve::F1] {
+        let path = run_dir.join(curve.file());
+        draw_atomic(&path, curve, history, text)?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+fn draw_atomic(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".plot")
+        .suffix(".png")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    draw(tmp.path(), curve, history, text).map_err(|reason| Error::Plot {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let pts: Vec<(f64, f64, f64)> = history
+        .iter()
+        .map(|r| {
+            let (t, v) = curve.values(r);
+            (r.epoch as f64, t, v)
+        })
+        .filter(|(_, t, v)| t.is_finite() && v.is_finite())
+        .collect();
+    let x_max = pts.iter().map(|p| p.0).fold(1.0, f64::max);
+    let (mut lo, mut hi) = pts
+        .iter()
+        .flat_map(|p| [p.1, p.2])
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    let mut builder = ChartBuilder::on(&root);
+    builder.margin(15);
+    if text {
+        builder
+            .caption(curve.title(), ("sans-serif", 24))
+            .x_label_area_size(40)
+            .y_label_area_size(60);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(0.0..x_max + 0.5, (lo - pad)..(hi + pad))
+        .map_err(|e| err(&e))?;
+    let mut mesh = chart.configure_mesh();
+    if text {
+        mesh.x_desc("epoch");
+    } else {
+        mesh.x_labels(0).y_labels(0);
+    }
+    mesh.draw().map_err(|e| err(&e))?;
+    let train = LineSeries::new(pts.iter().map(|p| (p.0, p.1)), BLUE.stroke_width(2));
+    let val = LineSeries::new(pts.iter().map(|p| (p.0, p.2)), RED.stroke_width(2));
+    let a = chart.draw_series(train).map_err(|e| err(&e))?;
+    if text {
+        a.label("train")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    }
+    let b = chart.draw_series(val).map_err(|e| err(&e))?;
+    if text {
+        b.label("validation")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! What a run directory holds and how its files are named.
+//!
+//! ```text
+//! RUN_DIR/run.json                the run's configuration (model, data, hyper-parameters)
+//! RUN_DIR/checkpoint.safetensors  last finished epoch: model + AdamW moments + state (atomic)
+//! RUN_DIR/best.safetensors        model of the epoch with the lowest validation loss (atomic)
+//! RUN_DIR/metrics.csv             one row per finished epoch (rewritten atomically each epoch)
+//! RUN_DIR/loss.png, accuracy.png, f1.png   curves, train and validation
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::ModelSpec;
+
+/// File names inside a run directory.
+pub mod files {
+    /// Run configuration.
+    pub const RUN: &str = "run.json";
+    /// Last checkpoint.
+    pub const CHECKPOINT: &str = "checkpoint.safetensors";
+    /// Best-by-validation-loss model.
+    pub const BEST: &str = "best.safetensors";
+    /// Per-epoch metrics.
+    pub const METRICS: &str = "metrics.csv";
+}
+
+/// The configuration of a run, fixed when it starts (`--resume` reuses it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The model.
+    pub model: ModelSpec,
+    /// Dataset file the run was started with.
+    pub data: PathBuf,
+    /// `Dataset::content_hash` of that file.
+    pub dataset_hash: String,
+    /// Window length.
+    pub seq_len: usize,
+    /// Window stride.
+    pub stride: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f64,
+    /// Maximum number of epochs.
+    pub epochs: u32,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: Option<u32>,
+    /// At most this many optimiser steps per epoch.
+    pub max_steps: Option<u64>,
+    /// Use only the first N training and the first N validation items.
+    pub limit_items: Option<usize>,
+    /// Seed of the initialisation and of the shuffling.
+    pub seed: u64,
+}
+
+/// One finished epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: u32,
+    /// Optimiser steps taken in this epoch.
+    pub steps: u64,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training next-token accuracy (predictions made during the epoch).
+    pub train_acc: f64,
+    /// Training weighted F1.
+    pub train_f1: f64,
+    /// Mean validation loss.
+    pub val_loss: f64,
+    /// Validation next-token accuracy.
+    pub val_acc: f64,
+    /// Validation weighted F1.
+    pub val_f1: f64,
+    /// Wall-clock seconds of the epoch (training + validation).
+    pub seconds: f64,
+}
+
+impl EpochRecord {
+    /// CSV header of [`EpochRecord::csv_row`].
+    pub const CSV_HEADER: &'static str =
+        "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,seconds";
+
+    /// One CSV row (no newline).
+    pub fn csv_row(&self) -> String {
+        format!(
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.3}",
+            self.epoch,
+            self.steps,
+            self.train_loss,
+            self.train_acc,
+            self.train_f1,
+            self.val_loss,
+            self.val_acc,
+            self.val_f1,
+            self.seconds
+        )
+    }
+}
+
+/// Training progress stored in every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs finished.
+    pub epoch: u32,
+    /// Optimiser steps taken in total (AdamW's bias-correction counter).
+    pub opt_step: i64,
+    /// State of the shuffling PRNG after the last finished epoch.
+    pub rng: u64,
+    /// Lowest validation loss so far.
+    pub best_val_loss: f64,
+    /// Epoch of the lowest validation loss.
+    pub best_epoch: u32,
+    /// Epochs since the validation loss last improved.
+    pub bad_epochs: u32,
+    /// Training seconds summed over all sessions of the run.
+    pub train_seconds: f64,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Every finished epoch.
+    pub history: Vec<EpochRecord>,
+}
+
+impl TrainState {
+    /// The state before the first epoch of a run seeded with `seed`.
+    pub fn start(seed: u64) -> Self {
+        TrainState {
+            epoch: 0,
+            opt_step: 0,
+            rng: seed ^ 0x5EED_5EED_5EED_5EED,
+            best_val_loss: f64::INFINITY,
+            best_epoch: 0,
+            bad_epochs: 0,
+            train_seconds: 0.0,
+            stopped_early: false,
+            history: Vec::new(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Reads `RUN_DIR/run.json`.
+    pub fn load(run_dir: &Path) -> Result<Self> {
+        let path = run_dir.join(files::RUN);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|source| Error::Json { path, source })
+    }
+
+    /// Writes `RUN_DIR/run.json` atomically.
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        let path = run_dir.join(files::RUN);
+        let text = serde_json::to_string_pretty(self).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomic(&path, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
+/// `path` holds either its old or its new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes metrics.csv from the history, atomically.
+pub fn write_metrics(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
+    let mut text = String::from(EpochRecord::CSV_HEADER);
+    text.push('\n');
+    for r in history {
+        text.push_str(&r.csv_row());
+        text.push('\n');
+    }
+    write_atomic(&run_dir.join(files::METRICS), text.as_bytes())
+}
