@@ -60,7 +60,10 @@ pub struct TensorSpec {
 impl TensorSpec {
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.shape[..self.rank as usize].iter().map(|&d| d as usize).product()
+        self.shape[..self.rank as usize]
+            .iter()
+            .map(|&d| d as usize)
+            .product()
     }
 
     /// True when the tensor has no elements.
@@ -80,14 +83,54 @@ impl TensorSpec {
 }
 
 const LSTM_NAMES: [[&str; 4]; 8] = [
-    ["lstm.0.weight_ih_l0", "lstm.0.weight_hh_l0", "lstm.0.bias_ih_l0", "lstm.0.bias_hh_l0"],
-    ["lstm.1.weight_ih_l0", "lstm.1.weight_hh_l0", "lstm.1.bias_ih_l0", "lstm.1.bias_hh_l0"],
-    ["lstm.2.weight_ih_l0", "lstm.2.weight_hh_l0", "lstm.2.bias_ih_l0", "lstm.2.bias_hh_l0"],
-    ["lstm.3.weight_ih_l0", "lstm.3.weight_hh_l0", "lstm.3.bias_ih_l0", "lstm.3.bias_hh_l0"],
-    ["lstm.4.weight_ih_l0", "lstm.4.weight_hh_l0", "lstm.4.bias_ih_l0", "lstm.4.bias_hh_l0"],
-    ["lstm.5.weight_ih_l0", "lstm.5.weight_hh_l0", "lstm.5.bias_ih_l0", "lstm.5.bias_hh_l0"],
-    ["lstm.6.weight_ih_l0", "lstm.6.weight_hh_l0", "lstm.6.bias_ih_l0", "lstm.6.bias_hh_l0"],
-    ["lstm.7.weight_ih_l0", "lstm.7.weight_hh_l0", "lstm.7.bias_ih_l0", "lstm.7.bias_hh_l0"],
+    [
+        "lstm.0.weight_ih_l0",
+        "lstm.0.weight_hh_l0",
+        "lstm.0.bias_ih_l0",
+        "lstm.0.bias_hh_l0",
+    ],
+    [
+        "lstm.1.weight_ih_l0",
+        "lstm.1.weight_hh_l0",
+        "lstm.1.bias_ih_l0",
+        "lstm.1.bias_hh_l0",
+    ],
+    [
+        "lstm.2.weight_ih_l0",
+        "lstm.2.weight_hh_l0",
+        "lstm.2.bias_ih_l0",
+        "lstm.2.bias_hh_l0",
+    ],
+    [
+        "lstm.3.weight_ih_l0",
+        "lstm.3.weight_hh_l0",
+        "lstm.3.bias_ih_l0",
+        "lstm.3.bias_hh_l0",
+    ],
+    [
+        "lstm.4.weight_ih_l0",
+        "lstm.4.weight_hh_l0",
+        "lstm.4.bias_ih_l0",
+        "lstm.4.bias_hh_l0",
+    ],
+    [
+        "lstm.5.weight_ih_l0",
+        "lstm.5.weight_hh_l0",
+        "lstm.5.bias_ih_l0",
+        "lstm.5.bias_hh_l0",
+    ],
+    [
+        "lstm.6.weight_ih_l0",
+        "lstm.6.weight_hh_l0",
+        "lstm.6.bias_ih_l0",
+        "lstm.6.bias_hh_l0",
+    ],
+    [
+        "lstm.7.weight_ih_l0",
+        "lstm.7.weight_hh_l0",
+        "lstm.7.bias_ih_l0",
+        "lstm.7.bias_hh_l0",
+    ],
 ];
 const LSTM0_REVERSE: [&str; 4] = [
     "lstm.0.weight_ih_l0_reverse",
@@ -119,7 +162,11 @@ impl ModelConfig {
 
     /// Hidden size of one direction of the first LSTM layer.
     pub fn first_hidden(&self) -> usize {
-        if self.bidirectional { self.d_state as usize / 2 } else { self.d_state as usize }
+        if self.bidirectional {
+            self.d_state as usize / 2
+        } else {
+            self.d_state as usize
+        }
     }
 
     /// Checks the invariants the runtime relies on: vocab 113, depth 1..=8, dim ≥ 1,
@@ -129,7 +176,7 @@ impl ModelConfig {
             && (1..=MAX_DEPTH).contains(&(self.depth as usize))
             && self.dim >= 1
             && self.d_state >= 1
-            && (!self.bidirectional || (self.d_state % 2 == 0 && self.d_state >= 2))
+            && (!self.bidirectional || (self.d_state.is_multiple_of(2) && self.d_state >= 2))
     }
 
     /// The model's tensors in file order. Yields nothing for an invalid configuration.
@@ -140,8 +187,18 @@ impl ModelConfig {
         let e = self.embed_inner() as u32;
         let s = self.d_state as u32;
         let h0 = self.first_hidden() as u32;
-        let mat = |name, shape: [u32; 4], rank| TensorSpec { name, shape, rank, quantisable: true };
-        let vec = |name, n: u32| TensorSpec { name, shape: [n, 1, 1, 1], rank: 1, quantisable: false };
+        let mat = |name, shape: [u32; 4], rank| TensorSpec {
+            name,
+            shape,
+            rank,
+            quantisable: true,
+        };
+        let vec = |name, n: u32| TensorSpec {
+            name,
+            shape: [n, 1, 1, 1],
+            rank: 1,
+            quantisable: false,
+        };
         let lstm = move |names: [&'static str; 4], input: u32, hidden: u32| {
             [
                 mat(names[0], [4 * hidden, input, 1, 1], 2),
@@ -174,7 +231,11 @@ impl ModelConfig {
             }
         }
         let first = lstm(LSTM_NAMES[0], d, h0);
-        let reverse = if self.bidirectional { Some(lstm(LSTM0_REVERSE, d, h0)) } else { None };
+        let reverse = if self.bidirectional {
+            Some(lstm(LSTM0_REVERSE, d, h0))
+        } else {
+            None
+        };
         let depth = if valid { self.depth as usize } else { 1 };
         let rest = (1..depth).flat_map(move |k| lstm(LSTM_NAMES[k], s, s));
         let head = [mat("head.weight", [v, s, 1, 1], 2), vec("head.bias", v)];
@@ -204,9 +265,15 @@ mod tests {
         assert_eq!(names.len(), 8 + 8 + 4 + 2);
         assert!(names.contains(&"lstm.0.weight_ih_l0_reverse"));
         assert!(names.contains(&"lstm.1.bias_hh_l0"));
-        let ih = cfg.tensors().find(|t| t.name == "lstm.0.weight_ih_l0").unwrap();
+        let ih = cfg
+            .tensors()
+            .find(|t| t.name == "lstm.0.weight_ih_l0")
+            .unwrap();
         assert_eq!((ih.rows(), ih.cols()), (64, 81));
-        let conv = cfg.tensors().find(|t| t.name == "embed.conv.weight").unwrap();
+        let conv = cfg
+            .tensors()
+            .find(|t| t.name == "embed.conv.weight")
+            .unwrap();
         assert_eq!((conv.rows(), conv.cols()), (9, 81));
     }
 
@@ -228,7 +295,10 @@ mod tests {
         cfg.embed = Embed::PxByNoConv;
         assert!(cfg.tensors().all(|t| !t.name.starts_with("embed.conv")));
         cfg.bidirectional = false;
-        let ih = cfg.tensors().find(|t| t.name == "lstm.0.weight_ih_l0").unwrap();
+        let ih = cfg
+            .tensors()
+            .find(|t| t.name == "lstm.0.weight_ih_l0")
+            .unwrap();
         assert_eq!(ih.rows(), 128);
     }
 }

@@ -12,4 +12,15 @@ extern crate std;
 
 pub mod config;
 pub mod context;
+pub mod error;
+pub mod format;
+pub mod generate;
+pub mod math;
+pub mod model;
+pub mod quant;
+#[cfg(feature = "embedded-graphics")]
+pub mod screen;
 pub mod vocab;
+
+pub use error::Error;
+pub use model::Model;

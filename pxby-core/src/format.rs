@@ -1,0 +1,397 @@
+//! The model file: layout, zero-copy loader and (feature `alloc`) writer.
+//!
+//! # Layout (version 1, all integers little-endian)
+//!
+//! | offset | size | content |
+//! |---|---|---|
+//! | 0 | 4 | magic `PXBY` |
+//! | 4 | 2 | format version (`u16`, currently 1) |
+//! | 6 | 4 | header length `n` (`u32`) |
+//! | 10 | n | header: [postcard](https://docs.rs/postcard) encoding of `Header` (below) |
+//! | 10+n | 0..3 | zero padding to a multiple of 4 |
+//! | p | … | weight payload: every tensor of [`ModelConfig::tensors`], in that order |
+//! | end−4 | 4 | CRC-32 (ISO-HDLC, as zlib) of every byte before it |
+//!
+//! The header is `{ config: ModelConfig, dtypes: [WeightType], meta: Metadata }`: the
+//! configuration, one storage type per tensor (int8 only for matrices), and the training
+//! metadata (dataset hash, epochs, training seconds, creation string, notes, up to 16 named f32
+//! metrics; strings are borrowed from the file). The tensor table itself is not stored: names,
+//! shapes and order follow from the configuration ([`ModelConfig::tensors`]) and each tensor's
+//! offset from the sizes before it:
+//! - an f32 tensor is `4·len` bytes of little-endian f32;
+//! - an int8 matrix (`rows × cols`) is `4·rows` bytes of f32 row scales, then `rows·cols`
+//!   bytes of i8, then zero padding to a multiple of 4.
+//!
+//! The file must end exactly after the CRC. Loading checks, in order: length of the fixed
+//! prefix, magic, version, header length, header decoding, configuration validity and size
+//! limits, tensor table, total length (truncated / trailing bytes), CRC. Each failure is a
+//! distinct [`Error`]; nothing panics and nothing is allocated. Values are decoded with
+//! `f32::from_le_bytes` on the fly, so the bytes may sit anywhere (e.g. `&'static` in flash)
+//! with any alignment.
+//!
+//! ```
+//! use pxby_core::{config::ModelConfig, format::{write_model, Metadata, Metric}, quant::WeightType, Model};
+//! let cfg = ModelConfig { dim: 18, d_state: 8, ..ModelConfig::PAPER_BEST };
+//! let owned: Vec<(&str, Vec<f32>)> =
+//!     cfg.tensors().map(|t| (t.name, vec![0.01; t.len()])).collect();
+//! let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+//! let mut meta = Metadata { epochs: 3, notes: "demo", ..Metadata::default() };
+//! meta.metrics.push(Metric { name: "val_loss", value: 1.5 }).unwrap();
+//! let bytes = write_model(&cfg, &meta, WeightType::I8, &list)?;
+//! let model = Model::from_bytes(&bytes)?;
+//! assert_eq!(model.config(), &cfg);
+//! assert_eq!(model.metadata().metric("val_loss"), Some(1.5));
+//! assert_eq!(model.weights(), WeightType::I8);
+//! assert!(Model::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+//! # Ok::<(), pxby_core::Error>(())
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{MAX_TENSORS, ModelConfig, TensorSpec};
+use crate::error::Error;
+use crate::model::{Lstm, Model, Net};
+use crate::quant::{Tensor, WeightType};
+
+/// First four bytes of every model file.
+pub const MAGIC: [u8; 4] = *b"PXBY";
+/// The format version this build reads and writes.
+pub const VERSION: u16 = 1;
+/// Largest `dim` / `d_state` accepted (anything larger is [`Error::TooLarge`]).
+pub const MAX_WIDTH: u16 = 4096;
+/// Largest number of metrics in [`Metadata`].
+pub const MAX_METRICS: usize = 16;
+
+const PREFIX: usize = 10;
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// A named training metric.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metric<'a> {
+    /// Name, e.g. `val_loss`.
+    pub name: &'a str,
+    /// Value.
+    pub value: f32,
+}
+
+/// Training metadata stored in the header; strings are borrowed from the file.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct Metadata<'a> {
+    /// Content hash of the dataset the model was trained on.
+    pub dataset_hash: &'a str,
+    /// Epochs trained.
+    pub epochs: u32,
+    /// Training wall time in seconds.
+    pub train_seconds: f32,
+    /// Creation string (e.g. an ISO date and tool version).
+    pub created: &'a str,
+    /// Free-form notes.
+    pub notes: &'a str,
+    /// Up to 16 named metrics.
+    #[serde(borrow)]
+    pub metrics: heapless::Vec<Metric<'a>, MAX_METRICS>,
+}
+
+impl Metadata<'_> {
+    /// The value of the first metric with this name.
+    pub fn metric(&self, name: &str) -> Option<f32> {
+        self.metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.value)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header<'a> {
+    config: ModelConfig,
+    dtypes: heapless::Vec<WeightType, MAX_TENSORS>,
+    #[serde(borrow)]
+    meta: Metadata<'a>,
+}
+
+fn align4(n: u64) -> u64 {
+    n.div_ceil(4) * 4
+}
+
+/// Bytes a tensor takes in the payload (padding included), in u64 so absurd shapes cannot
+/// overflow.
+fn stored_len(spec: &TensorSpec, dtype: WeightType) -> u64 {
+    let n: u64 = spec.shape[..spec.rank as usize]
+        .iter()
+        .map(|&d| d as u64)
+        .product();
+    match dtype {
+        WeightType::F32 => 4 * n,
+        WeightType::I8 => align4(4 * spec.shape[0] as u64 + n),
+    }
+}
+
+/// Checks a configuration against the runtime's limits.
+fn check_config(config: &ModelConfig) -> Result<(), Error> {
+    if !config.is_valid() {
+        return Err(Error::InvalidConfig);
+    }
+    if config.dim > MAX_WIDTH || config.d_state > MAX_WIDTH {
+        return Err(Error::TooLarge);
+    }
+    Ok(())
+}
+
+/// (spec, view) for every tensor; the payload must have been validated by the loader.
+pub(crate) fn tensor_views<'a, 'c>(
+    config: &'c ModelConfig,
+    dtypes: &'c [WeightType],
+    payload: &'a [u8],
+) -> impl Iterator<Item = (TensorSpec, Tensor<'a>)> + 'c
+where
+    'a: 'c,
+{
+    let mut off = 0usize;
+    config
+        .tensors()
+        .zip(dtypes.iter())
+        .map(move |(spec, &dtype)| {
+            let len = stored_len(&spec, dtype) as usize;
+            let bytes = payload.get(off..off + len).unwrap_or(&[]);
+            off += len;
+            let (rows, cols) = (spec.rows(), spec.cols());
+            let view = match dtype {
+                WeightType::F32 => Tensor::new(dtype, rows, cols, bytes, &[]),
+                WeightType::I8 => {
+                    let (scales, rest) = bytes.split_at((4 * rows).min(bytes.len()));
+                    Tensor::new(
+                        dtype,
+                        rows,
+                        cols,
+                        rest.get(..rows * cols).unwrap_or(&[]),
+                        scales,
+                    )
+                }
+            };
+            (spec, view.unwrap_or(Tensor::EMPTY))
+        })
+}
+
+fn place<'a>(net: &mut Net<'a>, name: &str, t: Tensor<'a>) {
+    match name {
+        "embed.alpha" => net.alpha = t,
+        "embed.embedding.weight" => net.embedding = t,
+        "embed.conv.weight" => net.conv_w = t,
+        "embed.conv.bias" => net.conv_b = t,
+        "embed.proj.weight" => net.proj_w = t,
+        "embed.proj.bias" => net.proj_b = t,
+        "embed.norm.weight" => net.norm_w = t,
+        "embed.norm.bias" => net.norm_b = t,
+        "head.weight" => net.head_w = t,
+        "head.bias" => net.head_b = t,
+        _ => {
+            // lstm.K.<part>_l0[_reverse]
+            let Some(rest) = name.strip_prefix("lstm.") else {
+                return;
+            };
+            let Some((k, part)) = rest.split_once('.') else {
+                return;
+            };
+            let (part, reverse) = match part.strip_suffix("_reverse") {
+                Some(p) => (p, true),
+                None => (part, false),
+            };
+            let Ok(k) = k.parse::<usize>() else { return };
+            let layer: &mut Lstm<'a> = if reverse {
+                &mut net.reverse
+            } else {
+                match net.lstm.get_mut(k) {
+                    Some(l) => l,
+                    None => return,
+                }
+            };
+            match part {
+                "weight_ih_l0" => layer.w_ih = t,
+                "weight_hh_l0" => layer.w_hh = t,
+                "bias_ih_l0" => layer.b_ih = t,
+                "bias_hh_l0" => layer.b_hh = t,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+impl<'a> Model<'a> {
+    /// Loads a model file zero-copy (see the [module docs](crate::format) for the layout and
+    /// the checks). Never panics and never allocates, whatever the bytes.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
+        if bytes.len() < PREFIX + 4 {
+            return Err(Error::Truncated);
+        }
+        if bytes[..4] != MAGIC {
+            return Err(Error::BadMagic);
+        }
+        let version = u16_at(bytes, 4);
+        if version != VERSION {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        let hlen = u32_at(bytes, 6) as u64;
+        let header_end = PREFIX as u64 + hlen;
+        if header_end + 4 > bytes.len() as u64 {
+            return Err(Error::Truncated);
+        }
+        let header_bytes = &bytes[PREFIX..header_end as usize];
+        let (header, rest): (Header<'a>, _) =
+            postcard::take_from_bytes(header_bytes).map_err(|_| Error::BadHeader)?;
+        if !rest.is_empty() {
+            return Err(Error::BadHeader);
+        }
+        let config = header.config;
+        check_config(&config)?;
+        let n_tensors = config.tensors().count();
+        if header.dtypes.len() != n_tensors {
+            return Err(Error::LayoutMismatch);
+        }
+        let mut payload_len = 0u64;
+        let mut any_i8 = false;
+        for (spec, &dtype) in config.tensors().zip(header.dtypes.iter()) {
+            if dtype == WeightType::I8 {
+                if !spec.quantisable {
+                    return Err(Error::LayoutMismatch);
+                }
+                any_i8 = true;
+            }
+            payload_len += stored_len(&spec, dtype);
+        }
+        let payload_start = align4(header_end);
+        let total = payload_start + payload_len + 4;
+        let len = bytes.len() as u64;
+        if len < total {
+            return Err(Error::Truncated);
+        }
+        if len > total {
+            return Err(Error::TrailingBytes);
+        }
+        let body = bytes.len() - 4;
+        let stored = u32_at(bytes, body);
+        let computed = CRC.checksum(&bytes[..body]);
+        if stored != computed {
+            return Err(Error::BadCrc { stored, computed });
+        }
+        let payload = &bytes[payload_start as usize..body];
+        let mut net = Net::EMPTY;
+        for (spec, view) in tensor_views(&config, &header.dtypes, payload) {
+            if view.len() != spec.len() {
+                return Err(Error::LayoutMismatch);
+            }
+            place(&mut net, spec.name, view);
+        }
+        Ok(Model {
+            config,
+            weights: if any_i8 {
+                WeightType::I8
+            } else {
+                WeightType::F32
+            },
+            dtypes: header.dtypes,
+            meta: header.meta,
+            payload,
+            file_size: bytes.len(),
+            crc: stored,
+            net,
+        })
+    }
+}
+
+/// Serialises a model (feature `alloc`): `tensors` gives every tensor of
+/// [`ModelConfig::tensors`] by canonical name as row-major f32 (PyTorch `state_dict` order).
+/// With [`WeightType::I8`], matrices are quantised here (per output row, symmetric); vectors
+/// stay f32.
+///
+/// Errors: invalid or too large configuration, a missing tensor, a wrong element count, an
+/// unknown or repeated name ([`Error::UnknownTensor`] with its index in `tensors`), NaN or
+/// infinite weights, or more metadata than the header holds.
+#[cfg(feature = "alloc")]
+pub fn write_model(
+    config: &ModelConfig,
+    meta: &Metadata<'_>,
+    weights: WeightType,
+    tensors: &[(&str, &[f32])],
+) -> Result<alloc::vec::Vec<u8>, Error> {
+    use alloc::vec::Vec;
+    check_config(config)?;
+    let specs: Vec<TensorSpec> = config.tensors().collect();
+    let mut given: Vec<Option<&[f32]>> = alloc::vec![None; specs.len()];
+    for (i, (name, data)) in tensors.iter().enumerate() {
+        let slot = specs
+            .iter()
+            .position(|s| s.name == *name)
+            .ok_or(Error::UnknownTensor(i))?;
+        if given[slot].is_some() {
+            return Err(Error::UnknownTensor(i));
+        }
+        given[slot] = Some(data);
+    }
+    let mut dtypes = heapless::Vec::<WeightType, MAX_TENSORS>::new();
+    let mut payload = Vec::new();
+    for (spec, data) in specs.iter().zip(&given) {
+        let data = data.ok_or(Error::MissingTensor(spec.name))?;
+        if data.len() != spec.len() {
+            return Err(Error::TensorLength {
+                name: spec.name,
+                expected: spec.len(),
+                got: data.len(),
+            });
+        }
+        if data.iter().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(spec.name));
+        }
+        let dtype = if spec.quantisable {
+            weights
+        } else {
+            WeightType::F32
+        };
+        dtypes.push(dtype).map_err(|_| Error::Encode)?;
+        match dtype {
+            WeightType::F32 => {
+                for v in data {
+                    payload.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            WeightType::I8 => {
+                let cols = spec.cols();
+                let mut q = alloc::vec![0i8; data.len()];
+                for (row, qrow) in data.chunks(cols.max(1)).zip(q.chunks_mut(cols.max(1))) {
+                    let scale = crate::quant::quantise_row(row, qrow);
+                    payload.extend_from_slice(&scale.to_le_bytes());
+                }
+                payload.extend(q.iter().map(|&v| v as u8));
+                while payload.len() % 4 != 0 {
+                    payload.push(0);
+                }
+            }
+        }
+    }
+    let header = Header {
+        config: *config,
+        dtypes,
+        meta: meta.clone(),
+    };
+    let hbytes = postcard::to_allocvec(&header).map_err(|_| Error::Encode)?;
+    let mut out = Vec::with_capacity(PREFIX + hbytes.len() + 3 + payload.len() + 4);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(u32::try_from(hbytes.len()).map_err(|_| Error::Encode)?).to_le_bytes());
+    out.extend_from_slice(&hbytes);
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+    out.extend_from_slice(&payload);
+    let crc = CRC.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
