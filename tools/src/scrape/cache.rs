@@ -130,10 +130,10 @@ impl Cache {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "entry") {
-                if let Some(page) = decode(&fs::read(&path)?) {
-                    out.push(page);
-                }
+            if path.extension().is_some_and(|e| e == "entry")
+                && let Some(page) = decode(&fs::read(&path)?)
+            {
+                out.push(page);
             }
         }
         out.sort_by(|a, b| a.url.cmp(&b.url));

@@ -191,6 +191,9 @@ struct Scraped {
     source: BioSource,
 }
 
+/// The outcome of one item: scraped, or the failures of its stages.
+type ItemResult = Result<Scraped, Vec<Failure>>;
+
 /// Scrapes one list entry: its biology page and its miniature (both through the cache), and
 /// writes the sprite. Each failure is returned with its stage.
 fn scrape_item(
@@ -198,7 +201,7 @@ fn scrape_item(
     opts: &ScrapeOptions,
     sprites: &Path,
     entry: &ListEntry,
-) -> Result<Scraped, Vec<Failure>> {
+) -> ItemResult {
     let failure = |stage: &str, url: Option<&Url>, reason: String| Failure {
         id: entry.number,
         name: entry.name_en.clone(),
@@ -245,14 +248,12 @@ fn scrape_item(
         Ok(image) => {
             let path = sprites.join(format!("{:04}.png", entry.number));
             let same = fs::read(&path).is_ok_and(|old| old == image.body);
-            if !same {
-                if let Err(e) = atomic_write(&path, &image.body) {
-                    failures.push(failure(
-                        "image",
-                        Some(image_url),
-                        format!("{}: {e}", path.display()),
-                    ));
-                }
+            if !same && let Err(e) = atomic_write(&path, &image.body) {
+                failures.push(failure(
+                    "image",
+                    Some(image_url),
+                    format!("{}: {e}", path.display()),
+                ));
             }
         }
     }
@@ -367,8 +368,7 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Scraped, Vec<Failure>>>>> =
-        Mutex::new(vec![None; entries.len()]);
+    let results: Mutex<Vec<Option<ItemResult>>> = Mutex::new(vec![None; entries.len()]);
     std::thread::scope(|scope| {
         for _ in 0..opts.concurrency.min(entries.len()) {
             scope.spawn(|| {

@@ -275,27 +275,6 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(
-                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                16,
-            ) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The fixtures' routes: `/Liste` redirects to `/wiki/Liste_des_Pokemon` (the list page), any
 /// path ending in `/NNNN.png` is that fixture image, `/wiki/TITLE` is the biology page of TITLE
 /// (per `wiki/index.tsv`); anything else is a 404.
@@ -319,7 +298,7 @@ pub fn fixture_reply(path: &str) -> Reply {
         };
     }
     if let Some(title) = path.strip_prefix("/wiki/") {
-        let title = percent_decode(title);
+        let title = percent_encoding::percent_decode_str(title).decode_utf8_lossy();
         let index = std::fs::read_to_string(dir.join("wiki/index.tsv")).expect("index.tsv");
         let file = index
             .lines()
