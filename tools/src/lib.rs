@@ -9,6 +9,7 @@ pub mod builder;
 pub mod cli;
 pub mod dataset;
 pub mod layout;
+pub mod metrics;
 pub mod pixelate;
 pub mod preview;
 pub mod scrape;
