@@ -425,3 +425,41 @@ fn requests_to_one_host_are_spaced_by_the_delay() {
         assert!(gap >= Duration::from_millis(50), "request {i}: gap {gap:?}");
     }
 }
+
+#[test]
+fn a_run_where_nothing_can_be_scraped_is_an_error_and_writes_no_csv() {
+    let server = Server::with_faults(|path, _| path.ends_with(".png").then(|| Reply::status(404)));
+    let dir = tempfile::tempdir().unwrap();
+    let err = scrape::run(&options(&server, dir.path())).unwrap_err();
+    assert!(matches!(err, ScrapeError::NothingScraped(7)), "{err}");
+    assert!(!dir.path().join("pokedex.csv").exists());
+    // 404 is not retried: one request per image.
+    assert_eq!(server.count(IMG_PIKACHU), 1);
+    let text = fs::read_to_string(dir.path().join("scrape-report.txt")).unwrap();
+    assert!(text.contains("HTTP 404 Not Found (after 1 try)"), "{text}");
+    // The biology pages were cached all the same: nothing fetched is lost.
+    assert_eq!(
+        Cache::open(dir.path().join(CACHE_DIR))
+            .unwrap()
+            .entries()
+            .unwrap()
+            .len(),
+        7
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_ordinary_readable_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    scrape::run(&options(&server, dir.path())).unwrap();
+    for file in ["pokedex.csv", "sprites/0001.png", "scrape-report.txt"] {
+        let mode = fs::metadata(dir.path().join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o644, 0o644, "{file}: {mode:o}");
+    }
+}

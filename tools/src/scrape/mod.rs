@@ -126,6 +126,9 @@ pub enum ScrapeError {
     /// The list page has no row that could be read.
     #[error("list page {0}: no Pokémon rows found (expected <tr> rows with <td> cells)")]
     EmptyList(String),
+    /// Not a single item could be scraped (see the report); no CSV was written.
+    #[error("no Pokémon could be scraped ({0} failed); see scrape-report.txt")]
+    NothingScraped(usize),
     /// The CSV could not be encoded.
     #[error("cannot write {CSV_FILE}: {0}")]
     Csv(#[from] csv::Error),
@@ -164,6 +167,14 @@ pub fn bio_url(template: &str, name: &str) -> Result<Url, ScrapeError> {
     let encoded = utf8_percent_encode(&name.trim().replace(' ', "_"), NAME_KEEP).to_string();
     let url = template.replace("{name}", &encoded);
     Url::parse(&url).map_err(|e| ScrapeError::InvalidOption(format!("biology URL {url:?}: {e}")))
+}
+
+fn tries_text(tries: u32) -> String {
+    if tries == 1 {
+        "1 try".to_owned()
+    } else {
+        format!("{tries} tries")
+    }
 }
 
 /// Checks that bytes are a complete PNG image (it decodes).
@@ -214,7 +225,7 @@ fn scrape_item(
         name: entry.name_en.clone(),
         stage: stage.to_owned(),
         url: Some(e.url.clone()),
-        reason: format!("{} (after {} tries)", e.reason, e.tries),
+        reason: format!("{} (after {})", e.reason, tries_text(e.tries)),
     };
     let Some(image_url) = &entry.image else {
         return Err(vec![failure(
@@ -298,8 +309,8 @@ fn encode_csv(items: &[Scraped]) -> Result<Vec<u8>, ScrapeError> {
 /// Items that fail (no image in their row, a page or image that still fails after the retries,
 /// a biology page without any paragraph) are left out of the CSV and listed in the report; the
 /// run goes on. Everything fetched is cached, so running again retries only what is missing.
-/// Only a list page that cannot be fetched or read stops the run (an `Err`, after writing the
-/// report).
+/// A list page that cannot be fetched or read, or a run where no item at all could be scraped,
+/// is an `Err` (after writing the report; no CSV is written then).
 pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
     if opts.concurrency == 0 {
         return Err(ScrapeError::InvalidOption(
@@ -345,7 +356,7 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
                 name: String::new(),
                 stage: "list".into(),
                 url: Some(e.url.clone()),
-                reason: format!("{} (after {} tries)", e.reason, e.tries),
+                reason: format!("{} (after {})", e.reason, tries_text(e.tries)),
             });
             finish(&fetcher, opts, &mut report)?;
             return Err(ScrapeError::ListPage(e));
@@ -406,6 +417,10 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
         .filter(|s| s.source == BioSource::FirstParagraph)
         .map(|s| format!("{:04} {}", s.id, s.name))
         .collect();
+    if scraped.is_empty() {
+        finish(&fetcher, opts, &mut report)?;
+        return Err(ScrapeError::NothingScraped(report.failed.len()));
+    }
     let csv_path = out.join(CSV_FILE);
     atomic_write(&csv_path, &encode_csv(&scraped)?).map_err(io_err(&csv_path))?;
     report.items_written = scraped.len();
