@@ -159,8 +159,16 @@ pub fn parse_list(html: &str, base: &Url) -> ListPage {
         if !cells.iter().any(|c| c.value().name() == "td") {
             continue; // a header row
         }
-        let cells: Vec<ElementRef<'_>> =
-            cells.into_iter().filter(|c| cells_sel.matches(c)).collect();
+        // A row may give its number as a <th> (a row header): then every cell counts;
+        // otherwise only the <td> cells do.
+        let number_in_th = cells.first().is_some_and(|c| {
+            c.value().name() == "th" && national_number(&clean_text(*c)).is_some()
+        });
+        let cells: Vec<ElementRef<'_>> = if number_in_th {
+            cells
+        } else {
+            cells.into_iter().filter(|c| cells_sel.matches(c)).collect()
+        };
         let first_text = cells.first().map(|c| clean_text(*c)).unwrap_or_default();
         let Some(number) = national_number(&first_text) else {
             page.skipped.push(format!(
@@ -306,6 +314,8 @@ mod tests {
           <tr><td>0001</td><td><img src="/again.png"></td><td>Bulbizarre</td><td>Bulbasaur</td></tr>
           <tr><td>total</td><td>4</td></tr>
           <tr><td>0005</td><td><img src="/5.png"></td><td>Reptincel</td><td>  </td></tr>
+          <tr><th>0006</th><td><img src="/6.png"></td><td>Dracaufeu</td><td>Charizard</td></tr>
+          <tr><th>row label</th><td>0007</td><td><img src="/7.png"></td><td>Carapuce</td><td>Squirtle</td></tr>
         </table></body></html>"#;
         let page = parse_list(html, &base());
         let got: Vec<(u32, Option<String>, &str, &str)> = page
@@ -341,6 +351,18 @@ mod tests {
                     Some("https://img.example/4.png".into()),
                     "Salamèche",
                     "Charmander"
+                ),
+                (
+                    6,
+                    Some("https://www.pokepedia.fr/6.png".into()),
+                    "Dracaufeu",
+                    "Charizard"
+                ),
+                (
+                    7,
+                    Some("https://www.pokepedia.fr/7.png".into()),
+                    "Carapuce",
+                    "Squirtle"
                 ),
             ]
         );
