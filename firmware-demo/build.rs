@@ -39,8 +39,16 @@ fn main() {
         let pygamer = env::var_os("CARGO_FEATURE_PYGAMER").is_some();
         if !pygamer {
             // The pygamer board crate ships its own memory.x (flash after the UF2 bootloader).
-            let map = manifest.join("memory/qemu-budget.x");
-            let text = fs::read(&map).expect("firmware-demo/memory/qemu-budget.x is readable");
+            // PXBY_MEMORY_MAP=budget links against the demo's budget (256 KiB flash, 64 KiB
+            // RAM at QEMU's addresses); the default is the machine's full 4 MiB + 4 MiB.
+            println!("cargo:rerun-if-env-changed=PXBY_MEMORY_MAP");
+            let budget = env::var("PXBY_MEMORY_MAP").is_ok_and(|m| m == "budget");
+            let map = manifest.join(if budget {
+                "memory/qemu-budget.x"
+            } else {
+                "memory/qemu.x"
+            });
+            let text = fs::read(&map).expect("firmware-demo/memory/*.x is readable");
             write_if_changed(&out.join("memory.x"), &text);
             println!("cargo:rustc-link-search={}", out.display());
         }

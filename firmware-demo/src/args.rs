@@ -18,7 +18,7 @@ pub struct Options<'a> {
     /// Sampling temperature; 0 = greedy.
     pub temperature: f32,
     /// Top-k (0 = all tokens).
-    pub top_k: u16,
+    pub top_k: u8,
     /// Structured or free generation.
     pub mode: Mode,
     /// Context window: 32 or 64.
@@ -66,7 +66,7 @@ pub const MAX_TOKENS: usize = 2048;
 pub struct BadArg<'a>(pub &'a str);
 
 /// Usage text.
-pub const USAGE: &str = "options: seed=N temp=F(0=greedy) topk=K mode=structured|free window=32|64 \
+pub const USAGE: &str = "options: seed=N temp=F(0=greedy) topk=K(0..255, 0=all) mode=structured|free window=32|64 \
 max=N(<=2048) h=N w=N tokens=PATH screen=PATH png=PATH bench quiet";
 
 /// Parses space-separated `key=value` words over the defaults.

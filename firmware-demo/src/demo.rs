@@ -60,8 +60,8 @@ pub fn prompt(opts: &Options<'_>, buf: &mut [u8; PROMPT_CAP]) -> usize {
 /// Generates with `opts` and draws every token (prompt first) on `screen`/`display`;
 /// `on_token` sees each token in order, `clock` is read around every model step and every
 /// drawing step (pass `|| 0` where there is no clock).
-pub fn run<D>(
-    model: &Model<'_>,
+pub fn run<'m, D>(
+    model: &'m Model<'m>,
     opts: &Options<'_>,
     screen: &mut Screen,
     display: &mut D,
@@ -77,8 +77,10 @@ where
     }
 }
 
-fn run_window<const W: usize, D>(
-    model: &Model<'_>,
+// Not inlined: the two window sizes must not share (and add up in) one stack frame.
+#[inline(never)]
+fn run_window<'m, const W: usize, D>(
+    model: &'m Model<'m>,
     opts: &Options<'_>,
     screen: &mut Screen,
     display: &mut D,
@@ -103,18 +105,22 @@ where
     run.screen_ticks += clock() - t0;
 
     let options = generate::Options {
+        sampling: sampling(opts),
         seed: opts.seed,
-        temperature: opts.temperature,
-        top_k: opts.top_k,
         structured: opts.mode == Mode::Structured,
+        ..generate::Options::default()
     };
     let t0 = clock();
-    let mut generator =
-        generate::Generator::<W>::new(model, prompt, options).map_err(DemoError::Generate)?;
+    // Used in place inside the `Result`: moving the ~30 KB generator out would copy it.
+    let mut created = generate::Generator::<W>::new(model, prompt, options);
+    let generator = match &mut created {
+        Ok(g) => g,
+        Err(e) => return Err(DemoError::Generate(*e)),
+    };
     run.model_ticks += clock() - t0;
     while run.generated < opts.max_tokens {
         let t0 = clock();
-        let step = generator.step().map_err(DemoError::Generate)?;
+        let step = generator.step();
         let t1 = clock();
         run.model_ticks += t1 - t0;
         let Some(step) = step else { break };
@@ -127,6 +133,15 @@ where
         }
     }
     Ok(run)
+}
+
+/// The sampling rule of `opts`: temperature 0 is greedy, top-k 0 is plain temperature sampling.
+pub fn sampling(opts: &Options<'_>) -> generate::Sampling {
+    match (opts.temperature, opts.top_k) {
+        (t, _) if t <= 0.0 => generate::Sampling::Greedy,
+        (t, 0) => generate::Sampling::Temperature(t),
+        (t, k) => generate::Sampling::TopK { k, temperature: t },
+    }
 }
 
 /// The status-line label of a run: `seed N`.

@@ -2,9 +2,9 @@
 //! 20 KiB palette-indexed framebuffer, results written to host files, status as the exit code.
 //!
 //! Exit codes: 0 done, 2 bad argument, 3 bad model file, 4 generation or drawing failed,
-//! 5 a host file could not be written, 6 the stack ran into the statics.
+//! 5 a host file could not be written, 6 the stack ran into the statics, 7 HardFault.
 
-use cortex_m_rt::entry;
+use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{hprint, hprintln};
 use panic_semihosting as _;
 use pxby_core::{
@@ -125,6 +125,14 @@ fn main() -> ! {
     semihost::exit(0)
 }
 
+/// A HardFault (e.g. a stack overflow into the vector of statics) ends the run with status 7
+/// instead of spinning until the test's timeout.
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    semihost::exit(7)
+}
+
+#[inline(never)]
 fn print_model(model: &Model<'_>) {
     let c = model.config();
     let m = model.metadata();
@@ -146,6 +154,8 @@ fn print_model(model: &Model<'_>) {
 }
 
 /// Writes the token stream, the framebuffer (RGB565 LE) and the PNG (2x) where asked.
+/// Not inlined: its buffers then share stack depth with the generator instead of adding to it.
+#[inline(never)]
 fn write_outputs(
     opts: &Options<'_>,
     tokens: &[u8],

@@ -18,6 +18,8 @@ pub fn command_line(buf: &mut [u8]) -> &str {
     // The host writes the length back into the argument block.
     let mut block = [buf.as_mut_ptr() as usize, buf.len()];
     // SAFETY: `block` points at `buf`, which outlives the call; the host writes at most len bytes.
+    // `&mut`: the host writes the length back into `block`, which a shared borrow would deny.
+    #[allow(clippy::unnecessary_mut_passed)]
     let status = unsafe { cortex_m_semihosting::syscall(nr::GET_CMDLINE, &mut block) };
     // SAFETY: `block[1]` is initialised; read it volatile so the host's write-back is seen.
     let len = unsafe { ptr::read_volatile(&block[1]) };

@@ -502,10 +502,11 @@ impl Screen {
         if self.text_full {
             return;
         }
-        if let Some((_, cols)) = Self::line_geometry(self.line) {
-            if self.col_text > 0 && self.col_text < cols {
-                self.col_text += 1;
-            }
+        if let Some((_, cols)) = Self::line_geometry(self.line)
+            && self.col_text > 0
+            && self.col_text < cols
+        {
+            self.col_text += 1;
         }
         self.word_start = self.col_text;
     }
@@ -538,14 +539,12 @@ impl Screen {
             let start = self.word_start;
             let len = self.word_len;
             let moved = start > 0 && usize::from(len) < WORD_CAP;
-            if moved {
-                if let Some((origin, _)) = Self::line_geometry(self.line) {
-                    let erase = Rectangle::new(
-                        origin + Point::new(TEXT_W * i32::from(start), 0),
-                        Size::new((TEXT_W * i32::from(len)) as u32, TEXT_H as u32),
-                    );
-                    d.fill_solid(&erase, BACKGROUND)?;
-                }
+            if moved && let Some((origin, _)) = Self::line_geometry(self.line) {
+                let erase = Rectangle::new(
+                    origin + Point::new(TEXT_W * i32::from(start), 0),
+                    Size::new((TEXT_W * i32::from(len)) as u32, TEXT_H as u32),
+                );
+                d.fill_solid(&erase, BACKGROUND)?;
             }
             if !self.new_line() {
                 return Ok(());
@@ -751,11 +750,12 @@ impl DrawTarget for IndexedFramebuffer {
         I: IntoIterator<Item = Pixel<Self::Color>>,
     {
         for Pixel(p, c) in pixels {
-            if let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y)) {
-                if x < WIDTH && y < HEIGHT {
-                    let i = self.index_of(c)?;
-                    self.pixels[(y * WIDTH + x) as usize] = i;
-                }
+            if let (Ok(x), Ok(y)) = (u32::try_from(p.x), u32::try_from(p.y))
+                && x < WIDTH
+                && y < HEIGHT
+            {
+                let i = self.index_of(c)?;
+                self.pixels[(y * WIDTH + x) as usize] = i;
             }
         }
         Ok(())
