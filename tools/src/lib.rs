@@ -8,6 +8,7 @@
 pub mod builder;
 pub mod cli;
 pub mod dataset;
+pub mod eval;
 pub mod layout;
 pub mod metrics;
 pub mod pixelate;

@@ -1,0 +1,486 @@
+//! The paper's evaluation (SPEC §8), shared by every model family.
+//!
+//! From every item of a split, windows of [`PROMPT`] + [`GENERATED`] tokens start every
+//! [`STRIDE`] tokens (indices wrap around to the start of the same item, as in SPEC §5). The
+//! model sees the 64 true contexts, then generates 16 tokens greedily; the context of each
+//! generated token follows the 3x3 rule from the item's real history (`pxby_core`'s
+//! [`ContextCursor`]), and the window grows from 64 to 80 as in the reference. The 16 generated
+//! contexts are compared with the 16 true ones (both flattened to 144 integers) with
+//! [`metrics`](crate::metrics): Hamming, cosine, BLEU; beside them the next-token accuracy of the
+//! 16 generated centre tokens and the cross-entropy of the true 65th token given the 64.
+//!
+//! The model is anything that implements [`Predictor`]: [`CorePredictor`] runs a `pxby-core`
+//! model file (f32 or int8); `host-train` implements it for its tch families.
+//!
+//! ```
+//! # use pxby_core::{config::ModelConfig, format::{write_model, Metadata}, quant::WeightType, Model};
+//! # use pxby_tools::{dataset::{Dataset, Item}, eval::{evaluate, CorePredictor, EvalOptions}};
+//! # let cfg = ModelConfig { dim: 18, d_state: 8, ..ModelConfig::PAPER_BEST };
+//! # let owned: Vec<(&str, Vec<f32>)> = cfg.tensors()
+//! #     .map(|t| (t.name, (0..t.len()).map(|i| ((i * 7919 % 97) as f32 - 48.0) / 200.0).collect()))
+//! #     .collect();
+//! # let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+//! # let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap();
+//! let model = Model::from_bytes(&bytes)?;
+//! let item = Item::new(10, "Tiny".into(), 1, 2, &[60, 61], &[32, 33])?;
+//! let report = evaluate(&[&item], &EvalOptions::default(), &mut CorePredictor::new(&model))?;
+//! assert_eq!(report.windows, 1);
+//! assert!(report.accuracy.mean >= 0.0 && report.accuracy.mean <= 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use pxby_core::context::{CENTRE, CONTEXT_CELLS, Context, ContextCursor, contexts};
+use pxby_core::math::argmax;
+use pxby_core::model::Model;
+use pxby_core::vocab::VOCAB_SIZE;
+use serde::Serialize;
+
+use crate::dataset::Item;
+use crate::metrics::{MeanStd, MetricError, bleu, cosine_similarity, hamming};
+
+/// True contexts the model sees before generating.
+pub const PROMPT: usize = 64;
+/// Tokens generated and compared per window.
+pub const GENERATED: usize = 16;
+/// Distance between window starts.
+pub const STRIDE: usize = PROMPT + GENERATED;
+
+/// Cursor capacity used to replay an item's history (image rows are at most 25 + 1 wide).
+pub type Cursor = ContextCursor<64>;
+
+/// Why an evaluation stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The model failed on a window.
+    #[error("model: {0}")]
+    Model(#[from] pxby_core::Error),
+    /// A metric could not be computed (never for well-formed windows).
+    #[error("metric: {0}")]
+    Metric(#[from] MetricError),
+    /// A host model (e.g. a tch family) failed.
+    #[error("predictor: {0}")]
+    Predictor(String),
+    /// Nothing to evaluate.
+    #[error("no evaluation window (empty split?)")]
+    NoWindows,
+}
+
+/// A next-token model: the logits of the token that follows `window` (1..=80 contexts).
+pub trait Predictor {
+    /// Writes the next-token logits for `window` into `out`.
+    fn logits(&mut self, window: &[Context], out: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError>;
+}
+
+/// A [`Predictor`] over a `pxby-core` model. It caches the PxByEmbed output of the window it saw
+/// last, so a window that grows by one context costs one embedding plus the LSTMs.
+pub struct CorePredictor<'m> {
+    model: &'m Model<'m>,
+    seen: Vec<Context>,
+    embeds: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl<'m> CorePredictor<'m> {
+    /// A predictor for `model`.
+    pub fn new(model: &'m Model<'m>) -> Self {
+        Self {
+            model,
+            seen: Vec::new(),
+            embeds: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Predictor for CorePredictor<'_> {
+    fn logits(&mut self, window: &[Context], out: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError> {
+        let d = self.model.dim();
+        let keep = self
+            .seen
+            .iter()
+            .zip(window)
+            .take_while(|(a, b)| a == b)
+            .count();
+        self.seen.truncate(keep);
+        self.embeds.resize(window.len() * d, 0.0);
+        for (i, ctx) in window.iter().enumerate().skip(keep) {
+            self.model
+                .embed(ctx, &mut self.embeds[i * d..(i + 1) * d])?;
+            self.seen.push(*ctx);
+        }
+        self.scratch
+            .resize(self.model.scratch_len(window.len()), 0.0);
+        self.model
+            .logits(&self.embeds[..window.len() * d], &mut self.scratch, out)?;
+        Ok(())
+    }
+}
+
+/// Evaluation settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Evaluate at most this many windows per item (all when `None`).
+    pub max_windows_per_item: Option<usize>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            max_windows_per_item: None,
+        }
+    }
+}
+
+/// The scores of one window.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct WindowScore {
+    /// Hamming distance of the 144 generated vs true context values (lower is better).
+    pub hamming: f64,
+    /// Cosine similarity (higher is better).
+    pub cosine: f64,
+    /// BLEU (higher is better).
+    pub bleu: f64,
+    /// Fraction of the 16 generated centre tokens equal to the true ones.
+    pub accuracy: f64,
+    /// Cross-entropy (nats) of the true token after the 64-token prompt.
+    pub cross_entropy: f64,
+}
+
+/// Mean and population standard deviation of one metric.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Mean over windows.
+    pub mean: f64,
+    /// Standard deviation over windows (numpy's default, ddof 0).
+    pub std: f64,
+}
+
+impl From<&MeanStd> for Summary {
+    fn from(m: &MeanStd) -> Self {
+        Summary {
+            mean: m.mean(),
+            std: m.std(),
+        }
+    }
+}
+
+/// The evaluation of a split.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// Items evaluated.
+    pub items: usize,
+    /// Windows evaluated.
+    pub windows: usize,
+    /// Hamming distance (lower is better).
+    pub hamming: Summary,
+    /// Cosine similarity (higher is better).
+    pub cosine: Summary,
+    /// BLEU (higher is better).
+    pub bleu: Summary,
+    /// Next-token accuracy of the generated centre tokens.
+    pub accuracy: Summary,
+    /// Cross-entropy of the 64-token windows, in nats per token.
+    pub cross_entropy: Summary,
+}
+
+impl EvalReport {
+    /// A mean ± std table (Markdown).
+    pub fn table(&self) -> String {
+        let row = |name: &str, s: &Summary| format!("| {name} | {:.4} ± {:.4} |\n", s.mean, s.std);
+        let mut t = format!(
+            "{} windows of {PROMPT}+{GENERATED} tokens from {} items\n\n| metric | mean ± std |\n|---|---|\n",
+            self.windows, self.items
+        );
+        t += &row("Hamming ↓", &self.hamming);
+        t += &row("cosine ↑", &self.cosine);
+        t += &row("BLEU ↑", &self.bleu);
+        t += &row("next-token accuracy ↑", &self.accuracy);
+        t += &row("cross-entropy (nats) ↓", &self.cross_entropy);
+        t
+    }
+}
+
+/// Window start positions of an item of `len` tokens: `0, 80, 160, …` below `len`.
+pub fn window_starts(len: usize) -> impl Iterator<Item = usize> {
+    (0..len).step_by(STRIDE)
+}
+
+/// Scores one window of `item` (whose contexts are `ctxs`) starting at `start`.
+pub fn score_window<P: Predictor + ?Sized>(
+    item: &Item,
+    ctxs: &[Context],
+    start: usize,
+    predictor: &mut P,
+) -> Result<WindowScore, EvalError> {
+    let n = item.tokens.len();
+    let mut window: Vec<Context> = (start..start + PROMPT).map(|i| ctxs[i % n]).collect();
+    // The cursor after the last prompt token: replay the item's history up to it.
+    let last = (start + PROMPT - 1) % n;
+    let mut cursor = Cursor::new();
+    for &t in &item.tokens[..=last] {
+        cursor.push(t);
+    }
+    let mut generated = Vec::with_capacity(GENERATED * CONTEXT_CELLS);
+    let mut target = Vec::with_capacity(GENERATED * CONTEXT_CELLS);
+    let mut hits = 0usize;
+    let mut cross_entropy = 0.0;
+    let mut logits = [0.0f32; VOCAB_SIZE];
+    for j in 0..GENERATED {
+        predictor.logits(&window, &mut logits)?;
+        let truth = ctxs[(start + PROMPT + j) % n];
+        if j == 0 {
+            cross_entropy = nll(&logits, truth[CENTRE]);
+        }
+        let token = argmax(&logits) as u8;
+        let ctx = cursor.push(token);
+        hits += usize::from(token == truth[CENTRE]);
+        generated.extend_from_slice(&ctx);
+        target.extend_from_slice(&truth);
+        window.push(ctx);
+    }
+    let as_str = |v: &[u8]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    Ok(WindowScore {
+        hamming: hamming(&generated, &target)?,
+        cosine: cosine_similarity(&generated, &target)?,
+        bleu: bleu(&as_str(&target), &as_str(&generated)),
+        accuracy: hits as f64 / GENERATED as f64,
+        cross_entropy,
+    })
+}
+
+/// Negative log-likelihood of `target` under softmax(`logits`), in f64.
+fn nll(logits: &[f32; VOCAB_SIZE], target: u8) -> f64 {
+    let max = logits
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &x| m.max(x as f64));
+    let sum: f64 = logits.iter().map(|&x| (x as f64 - max).exp()).sum();
+    sum.ln() + max - logits[target as usize] as f64
+}
+
+/// Scores every window of one item.
+pub fn score_item<P: Predictor + ?Sized>(
+    item: &Item,
+    options: &EvalOptions,
+    predictor: &mut P,
+) -> Result<Vec<WindowScore>, EvalError> {
+    let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+    let limit = options.max_windows_per_item.unwrap_or(usize::MAX);
+    window_starts(item.tokens.len())
+        .take(limit)
+        .map(|start| score_window(item, &ctxs, start, predictor))
+        .collect()
+}
+
+/// Aggregates window scores into a report.
+pub fn summarise(items: usize, scores: &[WindowScore]) -> Result<EvalReport, EvalError> {
+    if scores.is_empty() {
+        return Err(EvalError::NoWindows);
+    }
+    let mut acc: [MeanStd; 5] = Default::default();
+    for s in scores {
+        for (m, v) in acc
+            .iter_mut()
+            .zip([s.hamming, s.cosine, s.bleu, s.accuracy, s.cross_entropy])
+        {
+            m.push(v);
+        }
+    }
+    Ok(EvalReport {
+        items,
+        windows: scores.len(),
+        hamming: (&acc[0]).into(),
+        cosine: (&acc[1]).into(),
+        bleu: (&acc[2]).into(),
+        accuracy: (&acc[3]).into(),
+        cross_entropy: (&acc[4]).into(),
+    })
+}
+
+/// Evaluates `items` sequentially with one predictor.
+pub fn evaluate<P: Predictor + ?Sized>(
+    items: &[&Item],
+    options: &EvalOptions,
+    predictor: &mut P,
+) -> Result<EvalReport, EvalError> {
+    let mut scores = Vec::new();
+    for item in items {
+        scores.extend(score_item(item, options, predictor)?);
+    }
+    summarise(items.len(), &scores)
+}
+
+/// Evaluates `items` on all cores, one predictor per worker made by `make`; `on_item` is called
+/// after each item (for a progress bar).
+pub fn evaluate_parallel<P, F>(
+    items: &[&Item],
+    options: &EvalOptions,
+    make: F,
+    on_item: impl Fn() + Sync,
+) -> Result<EvalReport, EvalError>
+where
+    P: Predictor,
+    F: Fn() -> P + Sync,
+{
+    use rayon::prelude::*;
+    let per_item: Vec<Vec<WindowScore>> = items
+        .par_iter()
+        .map_init(&make, |p, item| {
+            let r = score_item(item, options, p);
+            on_item();
+            r
+        })
+        .collect::<Result<_, _>>()?;
+    summarise(items.len(), &per_item.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A predictor that always knows the next true token (an oracle) must score perfectly.
+    struct Oracle<'a> {
+        item: &'a Item,
+        start: usize,
+        calls: usize,
+    }
+
+    impl Predictor for Oracle<'_> {
+        fn logits(
+            &mut self,
+            window: &[Context],
+            out: &mut [f32; VOCAB_SIZE],
+        ) -> Result<(), EvalError> {
+            let n = self.item.tokens.len();
+            let next = self.item.tokens[(self.start + window.len()) % n];
+            out.fill(0.0);
+            out[next as usize] = 1.0;
+            self.calls += 1;
+            Ok(())
+        }
+    }
+
+    fn item() -> Item {
+        item_with_caption(150)
+    }
+
+    fn item_with_caption(len: usize) -> Item {
+        let caption: Vec<u8> = (0..len).map(|i| 32 + (i * 7 % 26) as u8).collect();
+        let image: Vec<u8> = (0..12).map(|i| 58 + (i * 5 % 55) as u8).collect();
+        Item::new(1, "Test".into(), 3, 4, &image, &caption).unwrap()
+    }
+
+    #[test]
+    fn oracle_scores_perfectly_including_wrapped_windows() {
+        // The last window wraps inside the prompt (150) or inside the generated part (205).
+        for (caption, rest) in [(150, 13), (205, 68)] {
+            let item = item_with_caption(caption);
+            let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+            let n = item.tokens.len();
+            assert_eq!(n % STRIDE, rest);
+            for start in window_starts(n) {
+                let mut oracle = Oracle {
+                    item: &item,
+                    start,
+                    calls: 0,
+                };
+                let s = score_window(&item, &ctxs, start, &mut oracle).unwrap();
+                assert_eq!(oracle.calls, GENERATED);
+                assert_eq!(
+                    (s.hamming, s.accuracy, s.bleu),
+                    (0.0, 1.0, 1.0),
+                    "window at {start}"
+                );
+                assert!((s.cosine - 1.0).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn a_constant_predictor_scores_badly() {
+        struct Constant;
+        impl Predictor for Constant {
+            fn logits(
+                &mut self,
+                _: &[Context],
+                out: &mut [f32; VOCAB_SIZE],
+            ) -> Result<(), EvalError> {
+                out.fill(0.0);
+                out[112] = 5.0;
+                Ok(())
+            }
+        }
+        let item = item();
+        let r = evaluate(&[&item], &EvalOptions::default(), &mut Constant).unwrap();
+        assert_eq!(r.windows, item.tokens.len().div_ceil(STRIDE));
+        assert!(r.accuracy.mean < 0.1 && r.hamming.mean > 0.2, "{r:?}");
+        // Uniform-ish logits: cross-entropy is about ln(113) minus the favoured token's share.
+        assert!(r.cross_entropy.mean > 1.0);
+    }
+
+    #[test]
+    fn core_predictor_cache_matches_a_fresh_forward() {
+        use pxby_core::{
+            config::ModelConfig,
+            format::{Metadata, write_model},
+            quant::WeightType,
+        };
+        let cfg = ModelConfig {
+            dim: 27,
+            d_state: 8,
+            ..ModelConfig::PAPER_BEST
+        };
+        let owned: Vec<(&str, Vec<f32>)> = cfg
+            .tensors()
+            .map(|t| {
+                (
+                    t.name,
+                    (0..t.len())
+                        .map(|i| ((i * 7919 % 101) as f32 - 50.0) / 150.0)
+                        .collect(),
+                )
+            })
+            .collect();
+        let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        let bytes = write_model(&cfg, &Metadata::default(), WeightType::F32, &list).unwrap();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let item = item();
+        let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+        let mut cached = CorePredictor::new(&model);
+        let (mut a, mut b) = ([0.0; VOCAB_SIZE], [0.0; VOCAB_SIZE]);
+        // Growing windows, then an unrelated one (cache miss), then growing again.
+        for w in [
+            &ctxs[..64],
+            &ctxs[..65],
+            &ctxs[..66],
+            &ctxs[80..144],
+            &ctxs[80..145],
+        ] {
+            cached.logits(w, &mut a).unwrap();
+            CorePredictor::new(&model).logits(w, &mut b).unwrap();
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn nll_is_log_softmax() {
+        let mut l = [0.0f32; VOCAB_SIZE];
+        assert!((nll(&l, 3) - (VOCAB_SIZE as f64).ln()).abs() < 1e-12);
+        l[3] = 1000.0;
+        assert!(nll(&l, 3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn empty_split_is_an_error() {
+        assert!(matches!(
+            evaluate(&[], &EvalOptions::default(), &mut CoreLess),
+            Err(EvalError::NoWindows)
+        ));
+    }
+
+    struct CoreLess;
+    impl Predictor for CoreLess {
+        fn logits(&mut self, _: &[Context], _: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError> {
+            Err(EvalError::Predictor("unused".into()))
+        }
+    }
+}
