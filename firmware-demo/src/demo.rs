@@ -16,6 +16,10 @@ pub struct Run {
     pub model_ticks: u64,
     /// Clock ticks spent drawing.
     pub screen_ticks: u64,
+    /// Tokens generated with a full window (the steady state that the benchmark reports).
+    pub full_window_tokens: usize,
+    /// Clock ticks of the model over those tokens.
+    pub full_window_model_ticks: u64,
 }
 
 /// Why a run stopped early.
@@ -119,10 +123,15 @@ where
     };
     run.model_ticks += clock() - t0;
     while run.generated < opts.max_tokens {
+        let full = generator.window_len() == W;
         let t0 = clock();
         let step = generator.step();
         let t1 = clock();
         run.model_ticks += t1 - t0;
+        if full && step.is_some() {
+            run.full_window_tokens += 1;
+            run.full_window_model_ticks += t1 - t0;
+        }
         let Some(step) = step else { break };
         run.generated += 1;
         on_token(step.token);

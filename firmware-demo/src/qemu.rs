@@ -101,15 +101,18 @@ fn main() -> ! {
         opts.window
     );
     if opts.bench && run.generated > 0 {
-        let per = |t: u64| t * ticks::QEMU_INSTRUCTIONS_PER_TICK / run.generated as u64;
+        let per =
+            |ticks: u64, n: usize| ticks * ticks::QEMU_INSTRUCTIONS_PER_TICK / n.max(1) as u64;
         hprintln!(
-            "bench: window={} generated={} model_ticks={} screen_ticks={} model_instr_per_token={} screen_instr_per_token={}",
+            "bench: window={} generated={} model_ticks={} screen_ticks={} model_instr_per_token={} screen_instr_per_token={} full_window_tokens={} full_window_model_instr_per_token={}",
             opts.window,
             run.generated,
             run.model_ticks,
             run.screen_ticks,
-            per(run.model_ticks),
-            per(run.screen_ticks)
+            per(run.model_ticks, run.generated),
+            per(run.screen_ticks, run.generated),
+            run.full_window_tokens,
+            per(run.full_window_model_ticks, run.full_window_tokens)
         );
     }
     let s = stack::measure();

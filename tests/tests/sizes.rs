@@ -114,6 +114,14 @@ fn firmware_sizes_match_the_recorded_ones_and_fit_the_budget() {
     }
     let now = measure();
     eprintln!("{}", serde_json::to_string_pretty(&now).unwrap_or_default());
+    let path = sizes_path();
+    if std::env::var_os("PXBY_UPDATE_SIZES").is_some() {
+        write_atomic(
+            &path,
+            &(serde_json::to_string_pretty(&now).unwrap_or_default() + "\n"),
+        );
+        eprintln!("recorded {}", path.display());
+    }
     assert!(
         now.qemu.flash_bytes <= BUDGET_FLASH,
         "flash {} > budget {BUDGET_FLASH}",
@@ -130,13 +138,7 @@ fn firmware_sizes_match_the_recorded_ones_and_fit_the_budget() {
         now.pygamer.flash_bytes
     );
 
-    let path = sizes_path();
     if std::env::var_os("PXBY_UPDATE_SIZES").is_some() {
-        write_atomic(
-            &path,
-            &(serde_json::to_string_pretty(&now).unwrap_or_default() + "\n"),
-        );
-        eprintln!("recorded {}", path.display());
         return;
     }
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
