@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod card;
 pub mod cli;
 pub mod dataset;
 pub mod eval;

@@ -1,0 +1,148 @@
+//! Host rendering of a generated Pokémon card: the handheld's own loop
+//! (`firmware_demo::demo::run`, generation with `pxby-core` and drawing with
+//! [`pxby_core::screen`]) run on the host into an `embedded-graphics-simulator` display, so the
+//! preview is pixel for pixel what the device shows.
+//!
+//! ```
+//! # use pxby_core::{config::ModelConfig, format::{write_model, Metadata}, quant::WeightType, Model};
+//! # let cfg = ModelConfig { dim: 18, d_state: 8, ..ModelConfig::PAPER_BEST };
+//! # let owned: Vec<(&str, Vec<f32>)> = cfg.tensors()
+//! #     .map(|t| (t.name, (0..t.len()).map(|i| ((i * 7919 % 97) as f32 - 48.0) / 200.0).collect()))
+//! #     .collect();
+//! # let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+//! # let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap();
+//! use firmware_demo::args::{Mode, Options};
+//! let model = Model::from_bytes(&bytes)?;
+//! let opts = Options { seed: 7, mode: Mode::Structured, size: Some((4, 5)), max_tokens: 120, ..Options::default() };
+//! let card = pxby_tools::card::render(&model, &opts)?;
+//! assert_eq!(card.screen_rgb565().len(), 160 * 128 * 2);
+//! assert!(card.text().header.starts_with("(4, 5)"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::Path;
+
+use embedded_graphics::{pixelcolor::Rgb565, prelude::*};
+use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
+use firmware_demo::{args::Options, demo};
+use pxby_core::{
+    model::Model,
+    screen::{self, Screen},
+    vocab::{self, ROW_SEP, SEG_SEP, Symbol},
+};
+
+/// Why a card could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    /// Generation failed (e.g. the model is too large for the window buffers).
+    #[error("generation failed: {0}")]
+    Generate(String),
+    /// The PNG could not be written.
+    #[error("writing {path}: {source}")]
+    Png {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: image::ImageError,
+    },
+}
+
+/// A generated card: the token stream and the final screen.
+pub struct Card {
+    /// Every token, prompt first.
+    pub tokens: Vec<u8>,
+    /// The final screen.
+    pub display: SimulatorDisplay<Rgb565>,
+}
+
+/// The text segments of a generated stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CardText {
+    /// The first segment (the header, e.g. `(25, 22)`).
+    pub header: String,
+    /// Rows and columns of the image segment (`(rows, widest row)`).
+    pub image: (usize, usize),
+    /// The text after the image (the description).
+    pub caption: String,
+}
+
+/// Runs the device loop on the host (see the [module docs](self)).
+pub fn render(model: &Model<'_>, opts: &Options<'_>) -> Result<Card, CardError> {
+    let mut display = SimulatorDisplay::<Rgb565>::new(Size::new(screen::WIDTH, screen::HEIGHT));
+    let label = demo::status_label(opts);
+    let mut screen = Screen::with_label(label.as_str());
+    let draw = |e: core::convert::Infallible| CardError::Generate(format!("{e:?}"));
+    screen.draw_frame(&mut display).map_err(draw)?;
+    let mut tokens = Vec::new();
+    demo::run(model, opts, &mut screen, &mut display, |t| tokens.push(t), || 0)
+        .map_err(|e| CardError::Generate(e.to_string()))?;
+    screen.finish(&mut display).map_err(draw)?;
+    Ok(Card { tokens, display })
+}
+
+impl Card {
+    /// The screen as RGB565 little-endian, row-major (the firmware's screen file format).
+    pub fn screen_rgb565(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(screen::PIXELS * 2);
+        for y in 0..screen::HEIGHT as i32 {
+            for x in 0..screen::WIDTH as i32 {
+                let c = self.display.get_pixel(Point::new(x, y));
+                bytes.extend_from_slice(&c.into_storage().to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    /// Writes the screen as a PNG, each pixel scaled up `scale` times.
+    pub fn save_png(&self, path: &Path, scale: u32) -> Result<(), CardError> {
+        let settings = OutputSettingsBuilder::new().scale(scale.max(1)).build();
+        self.display
+            .to_rgb_output_image(&settings)
+            .save_png(path)
+            .map_err(|source| CardError::Png { path: path.display().to_string(), source })
+    }
+
+    /// The stream's text: header, image size and caption.
+    pub fn text(&self) -> CardText {
+        text_of(&self.tokens)
+    }
+}
+
+/// Splits a token stream into header text, image size and caption text (bytes outside printable
+/// ASCII are dropped from the text; colour tokens outside the image are ignored).
+pub fn text_of(tokens: &[u8]) -> CardText {
+    let mut segments = tokens.split(|&t| t == SEG_SEP);
+    let as_text = |seg: &[u8]| -> String {
+        seg.iter()
+            .filter_map(|&t| match vocab::decode(t) {
+                Some(Symbol::Byte(b)) if b.is_ascii_graphic() || b == b' ' => Some(b as char),
+                _ => None,
+            })
+            .collect()
+    };
+    let header = segments.next().map(as_text).unwrap_or_default();
+    let image = segments.next().map_or((0, 0), |seg| {
+        let rows = seg.split(|&t| t == ROW_SEP);
+        rows.fold((0, 0), |(n, w), r| (n + 1, w.max(r.len())))
+    });
+    let caption = segments.next().map(as_text).unwrap_or_default();
+    CardText { header, image, caption }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_splits_segments() {
+        let t = |s: &str| s.bytes().map(|b| vocab::byte_to_token(b).unwrap()).collect::<Vec<u8>>();
+        let mut stream = t("(2, 3)\n");
+        stream.extend([60, 61, 62, ROW_SEP, 63, 64, 65, SEG_SEP]);
+        stream.extend(t("a small cat.\n"));
+        let text = text_of(&stream);
+        assert_eq!(text.header, "(2, 3)");
+        assert_eq!(text.image, (2, 3));
+        assert_eq!(text.caption, "a small cat.");
+        assert_eq!(text_of(&[]), CardText { image: (0, 0), ..CardText::default() });
+    }
+}
