@@ -324,13 +324,19 @@ impl Screen {
         d: &mut D,
     ) -> Result<(), D::Error> {
         self.tokens = self.tokens.saturating_add(1);
+        let phase = self.phase;
         match self.phase {
             Phase::Header => self.push_header(token, d)?,
             Phase::Sprite => self.push_sprite(token, d)?,
             Phase::Caption => self.push_caption(token, d)?,
             Phase::Done => {}
         }
-        self.draw_status(d)
+        if self.phase == phase {
+            // Only the count changed: redraw just that (the label and phase stay).
+            self.draw_count(d)
+        } else {
+            self.draw_status(d)
+        }
     }
 
     /// Ends the stream (e.g. when the token budget ran out): marks the screen done and redraws
@@ -585,9 +591,6 @@ impl Screen {
             self.phase.label(),
             width = LABEL_CAP + 1
         );
-        let mut right = Line::<12>::new();
-        let _ = write!(right, "{:>6} tok", self.tokens);
-        let style = text_style(STATUS_FONT, DIM, BAR);
         if self.tokens == 0 {
             // First draw: the whole bar.
             d.fill_solid(&STATUS_BAR, BAR)?;
@@ -595,10 +598,16 @@ impl Screen {
         Text::with_baseline(
             left.as_str(),
             Point::new(STATUS_X, STATUS_Y),
-            style,
+            text_style(STATUS_FONT, DIM, BAR),
             Baseline::Top,
         )
         .draw(d)?;
+        self.draw_count(d)
+    }
+
+    fn draw_count<D: DrawTarget<Color = Rgb565>>(&self, d: &mut D) -> Result<(), D::Error> {
+        let mut right = Line::<12>::new();
+        let _ = write!(right, "{:>6} tok", self.tokens);
         let rx = WIDTH as i32 - STATUS_X - TEXT_W * right.len as i32;
         Text::with_baseline(
             right.as_str(),

@@ -368,7 +368,19 @@ pub fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
         .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
 }
 
-/// Section sizes of an ELF (`llvm-size -A`, from the toolchain's `llvm-tools` component).
+/// The sections of a cortex-m-rt ELF that occupy flash or RAM.
+pub const LOADED_SECTIONS: &[&str] = &[
+    ".vector_table",
+    ".text",
+    ".rodata",
+    ".data",
+    ".gnu.sgstubs",
+    ".bss",
+    ".uninit",
+];
+
+/// Sizes of the [`LOADED_SECTIONS`] of an ELF (`llvm-size -A`, from the toolchain's
+/// `llvm-tools` component).
 pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u64>> {
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
@@ -412,7 +424,7 @@ pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u6
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let mut it = line.split_whitespace();
         if let (Some(name), Some(size), Some(_addr)) = (it.next(), it.next(), it.next()) {
-            if let (true, Ok(size)) = (name.starts_with('.'), size.parse::<u64>()) {
+            if let (true, Ok(size)) = (LOADED_SECTIONS.contains(&name), size.parse::<u64>()) {
                 sizes.insert(name.to_string(), size);
             }
         }
