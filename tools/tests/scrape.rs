@@ -463,3 +463,31 @@ fn outputs_are_ordinary_readable_files() {
         assert_eq!(mode & 0o644, 0o644, "{file}: {mode:o}");
     }
 }
+
+#[test]
+fn at_most_concurrency_requests_at_a_time_with_the_given_user_agent() {
+    // Every response takes 40 ms, so workers overlap whenever they can.
+    let server = Server::with_faults(|path, _| {
+        Some(Reply::Slow(
+            Duration::from_millis(40),
+            Box::new(scrape_server::fixture_reply(path)),
+        ))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(&server, dir.path());
+    opts.concurrency = 3;
+    opts.user_agent = "test-agent/1.0 (+mailto:someone@example.invalid)".into();
+    scrape::run(&opts).unwrap();
+    assert_complete(dir.path());
+    let max = server.max_in_flight();
+    assert!(
+        (2..=3).contains(&max),
+        "{max} requests at once with --concurrency 3"
+    );
+    for hit in server.hits() {
+        assert_eq!(
+            hit.user_agent,
+            "test-agent/1.0 (+mailto:someone@example.invalid)"
+        );
+    }
+}

@@ -114,9 +114,11 @@ fn killed_and_resumed_scrape_equals_an_uninterrupted_one() {
     let all_paths: BTreeSet<String> = server.paths().into_iter().collect();
     assert_eq!(all_paths.len(), 14);
 
-    // Killed twice at different points, then run to the end.
+    // Killed four times at different points, then run to the end.
     let dir = tempfile::tempdir().unwrap();
-    for kill_after in [3, 8] {
+    // (requests seen, then a pause so the kill lands in different phases: waiting for a
+    // response, writing the cache or a sprite, waiting for the host's delay).
+    for (kill_after, pause_ms) in [(2, 0), (2, 40), (2, 80), (2, 110)] {
         server.clear();
         let cached_before = cached_paths(&server, dir.path());
         let mut child = scrape_command(&server, dir.path(), 120).spawn().unwrap();
@@ -124,6 +126,7 @@ fn killed_and_resumed_scrape_equals_an_uninterrupted_one() {
         while server.hits().len() < kill_after && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
+        std::thread::sleep(Duration::from_millis(pause_ms));
         child.kill().unwrap();
         child.wait().unwrap();
         let requested = server.paths();
@@ -150,6 +153,20 @@ fn killed_and_resumed_scrape_equals_an_uninterrupted_one() {
             );
         }
         assert_cache_whole(dir.path());
+        // No temporary file outside the cache folder.
+        for entry in fs::read_dir(dir.path()).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                [
+                    ".scrape-cache",
+                    "sprites",
+                    "scrape-report.txt",
+                    "scrape-report.json"
+                ]
+                .contains(&name.as_str()),
+                "unexpected {name} after a kill"
+            );
+        }
     }
 
     server.clear();

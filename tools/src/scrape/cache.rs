@@ -30,6 +30,14 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    atomic_write_via(dir, path, bytes)
+}
+
+/// Like [`atomic_write`], with the temporary file in `temp_dir` (which must be on the same
+/// file system as `path`), so that `path`'s folder never holds a temporary file, even when the
+/// process is killed mid-write.
+pub fn atomic_write_via(temp_dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = temp_dir;
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
     // tempfile creates private (0600) files; these are ordinary outputs.
@@ -89,6 +97,12 @@ impl Cache {
         fs::create_dir_all(&dir)?;
         sweep_temp_files(&dir)?;
         Ok(Self { dir })
+    }
+
+    /// Writes an output file (a sprite, the CSV, a report) atomically, its temporary file in
+    /// the cache folder: the output folders never hold a partial or temporary file.
+    pub fn write_output(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        atomic_write_via(&self.dir, path, bytes)
     }
 
     /// The cache folder.

@@ -8,7 +8,8 @@
 //! Output folder after a run:
 //! - `pokedex.csv`: `id,name,sprite,description` (ids on 4 digits, sprite paths relative,
 //!   minimal quoting, CRLF line ends), written atomically at the end, items sorted by id.
-//! - `sprites/NNNN.png`: the miniatures (PNG, checked to decode), each written atomically.
+//! - `sprites/NNNN.png`: the miniatures (PNG, checked to decode), each written atomically
+//!   (temporary files live in the cache folder, so `sprites/` never holds a partial file).
 //! - `scrape-report.txt` / `scrape-report.json`: the [`Report`].
 //! - `.scrape-cache/`: every page and image fetched ([`cache`]); a rerun reads it instead of
 //!   asking the servers again, so a killed run resumes where it stopped.
@@ -29,7 +30,7 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
-pub use cache::{Cache, CachedPage, atomic_write};
+pub use cache::{Cache, CachedPage, atomic_write, atomic_write_via};
 pub use cli::ScrapeArgs;
 pub use fetch::{FetchError, FetchPolicy, Fetcher};
 pub use parse::{Bio, BioSource, ListEntry, ListPage, parse_bio, parse_list};
@@ -259,7 +260,7 @@ fn scrape_item(
         Ok(image) => {
             let path = sprites.join(format!("{:04}.png", entry.number));
             let same = fs::read(&path).is_ok_and(|old| old == image.body);
-            if !same && let Err(e) = atomic_write(&path, &image.body) {
+            if !same && let Err(e) = fetcher.cache().write_output(&path, &image.body) {
                 failures.push(failure(
                     "image",
                     Some(image_url),
@@ -422,7 +423,10 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
         return Err(ScrapeError::NothingScraped(report.failed.len()));
     }
     let csv_path = out.join(CSV_FILE);
-    atomic_write(&csv_path, &encode_csv(&scraped)?).map_err(io_err(&csv_path))?;
+    fetcher
+        .cache()
+        .write_output(&csv_path, &encode_csv(&scraped)?)
+        .map_err(io_err(&csv_path))?;
     report.items_written = scraped.len();
     report.csv = Some(csv_path.display().to_string());
     finish(&fetcher, opts, &mut report)?;
@@ -441,12 +445,18 @@ fn finish(fetcher: &Fetcher, opts: &ScrapeOptions, report: &mut Report) -> Resul
         print!("{text}");
     }
     let txt = opts.out.join("scrape-report.txt");
-    atomic_write(&txt, text.as_bytes()).map_err(io_err(&txt))?;
+    fetcher
+        .cache()
+        .write_output(&txt, text.as_bytes())
+        .map_err(io_err(&txt))?;
     let json_path = opts.out.join("scrape-report.json");
     let json = serde_json::to_vec_pretty(report).map_err(|e| ScrapeError::Io {
         path: json_path.clone(),
         source: e.into(),
     })?;
-    atomic_write(&json_path, &json).map_err(io_err(&json_path))?;
+    fetcher
+        .cache()
+        .write_output(&json_path, &json)
+        .map_err(io_err(&json_path))?;
     Ok(())
 }

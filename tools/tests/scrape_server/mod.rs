@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -82,6 +82,7 @@ pub struct Server {
     log: Arc<Mutex<Vec<Hit>>>,
     stop: Arc<AtomicBool>,
     faults: Arc<Mutex<Arc<Faults>>>,
+    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 impl Server {
@@ -100,7 +101,9 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let faults: Arc<Mutex<Arc<Faults>>> = Arc::new(Mutex::new(Arc::new(faults)));
         let counts = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+        let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
         let (log2, stop2, faults2) = (log.clone(), stop.clone(), faults.clone());
+        let in_flight2 = in_flight.clone();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -108,8 +111,17 @@ impl Server {
                 }
                 let Ok(stream) = stream else { continue };
                 let faults = faults2.lock().unwrap().clone();
-                let (log, counts) = (log2.clone(), counts.clone());
-                thread::spawn(move || serve(stream, &log, &*faults, &counts));
+                let (log, counts, in_flight) = (log2.clone(), counts.clone(), in_flight2.clone());
+                thread::spawn(move || {
+                    let now = in_flight.0.fetch_add(1, Ordering::SeqCst) + 1;
+                    in_flight.1.fetch_max(now, Ordering::SeqCst);
+                    // Counted out just before the response is written: the client cannot start
+                    // its next request before that, so the count never overstates.
+                    let done = || {
+                        in_flight.0.fetch_sub(1, Ordering::SeqCst);
+                    };
+                    serve(stream, &log, &*faults, &counts, done);
+                });
             }
         });
         Server {
@@ -117,6 +129,7 @@ impl Server {
             log,
             stop,
             faults,
+            in_flight,
         }
     }
 
@@ -158,6 +171,11 @@ impl Server {
         self.hits().iter().filter(|h| h.path == path).count()
     }
 
+    /// The most connections served at the same time so far.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.1.load(Ordering::SeqCst)
+    }
+
     /// Forgets the log.
     pub fn clear(&self) {
         self.log.lock().unwrap().clear();
@@ -190,8 +208,10 @@ fn serve(
     log: &Mutex<Vec<Hit>>,
     faults: &Faults,
     counts: &Mutex<HashMap<String, usize>>,
+    done: impl FnOnce(),
 ) {
     let Some(head) = read_head(&mut stream) else {
+        done();
         return;
     };
     let at = Instant::now();
@@ -223,6 +243,12 @@ fn serve(
     } else {
         faults(&path, nth).unwrap_or_else(|| fixture_reply(&path))
     };
+    let mut reply = reply;
+    while let Reply::Slow(wait, inner) = reply {
+        thread::sleep(wait);
+        reply = *inner;
+    }
+    done();
     send(&mut stream, reply);
 }
 
