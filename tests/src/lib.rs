@@ -423,10 +423,10 @@ pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u6
     let mut sizes = std::collections::BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let mut it = line.split_whitespace();
-        if let (Some(name), Some(size), Some(_addr)) = (it.next(), it.next(), it.next()) {
-            if let (true, Ok(size)) = (LOADED_SECTIONS.contains(&name), size.parse::<u64>()) {
-                sizes.insert(name.to_string(), size);
-            }
+        if let (Some(name), Some(size), Some(_addr)) = (it.next(), it.next(), it.next())
+            && let (true, Ok(size)) = (LOADED_SECTIONS.contains(&name), size.parse::<u64>())
+        {
+            sizes.insert(name.to_string(), size);
         }
     }
     Ok(sizes)
