@@ -1,6 +1,78 @@
 //! # pxby-core
 //!
-//! The `no_std`, heap-free runtime of PixelBytes.
+//! The `no_std`, heap-free runtime of PixelBytes: everything a microcontroller needs to run a
+//! trained PixelBytes model (SPEC §1–§7), identical on x86_64, Cortex-M and wasm.
+//!
+//! ## Modules
+//! - [`vocab`]: the 113 tokens (58 bytes, 55 NES colours), both directions.
+//! - [`context`]: the 3x3 context rule, batch ([`context::contexts`]) and incremental
+//!   ([`context::ContextCursor`]); they agree token for token.
+//! - [`config`]: [`config::ModelConfig`] and the canonical tensor table (PyTorch names).
+//! - [`format`]: the model file (layout documented there), zero-copy [`Model::from_bytes`] and
+//!   the writer [`format::write_model`] (feature `alloc`).
+//! - [`model`]: the forward pass — PxByEmbed (conv / noconv / center), LSTM stack, head.
+//! - [`quant`]: f32 / int8 (per-row scale) weight views behind one kernel shape.
+//! - [`math`]: the one implementation of `exp`, `sigmoid`, `tanh`, `1/sqrt` (bit-exact rules).
+//! - [`generate`]: the streaming [`generate::Generator`] (window ring, greedy / temperature /
+//!   top-k with PCG32, structured sprite mode).
+//! - [`error`]: the crate's one [`Error`] enum.
+//! - `screen` (feature `embedded-graphics`): drawing generated sprites.
+//!
+//! ## Model file in one paragraph
+//! `PXBY` magic, `u16` version, `u32` header length, a postcard header (configuration, one
+//! storage type per tensor, training metadata), padding to 4, the weights of every tensor in
+//! [`config::ModelConfig::tensors`] order (f32, or int8 matrices with one f32 scale per output
+//! row), and a CRC-32 of everything before it; little-endian. The paper's best model
+//! (dim 81, d_state 32, depth 2, bidirectional, conv; 33,417 parameters) is 39,544 bytes with
+//! int8 weights. Every malformed file is a typed [`Error`], never a panic.
+//!
+//! ## Determinism
+//! IEEE f32 additions and multiplications in a fixed sequential order, no FMA, our own clamped
+//! transcendental functions ([`math`]), an integer PRNG: the same model, prompt and seed give
+//! the same bits on every target.
+//!
+//! ## Memory
+//! No heap in the inference path. [`generate::Generator`]`<64>` (window 64, sized for the
+//! paper's best model) takes about 30.2 KB ([`generate::Generator::RAM_BYTES`]); a loaded
+//! [`Model`] is a few hundred bytes of views into the file bytes, which may stay in flash.
+//!
+//! ## Features
+//! - `alloc`: the writer and [`Model::tensor_f32`].
+//! - `std`: `alloc` plus `std::error::Error` for [`Error`].
+//! - `embedded-graphics`: the `screen` module.
+//!
+//! ## Example
+//! ```
+//! use pxby_core::config::ModelConfig;
+//! use pxby_core::format::{write_model, Metadata};
+//! use pxby_core::generate::{Generator, Options, Sampling};
+//! use pxby_core::quant::WeightType;
+//! use pxby_core::Model;
+//!
+//! // A model file (here with made-up weights; normally exported by the trainer).
+//! let cfg = ModelConfig::PAPER_BEST;
+//! let tensors: Vec<(&str, Vec<f32>)> = cfg
+//!     .tensors()
+//!     .map(|t| (t.name, (0..t.len()).map(|i| ((i % 13) as f32 - 6.0) / 40.0).collect()))
+//!     .collect();
+//! let list: Vec<(&str, &[f32])> = tensors.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+//! let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list)?;
+//! assert!(bytes.len() <= 40 * 1024);
+//!
+//! // On the device: load zero-copy and generate a 4x3 sprite and its caption.
+//! let model = Model::from_bytes(&bytes)?;
+//! let options = Options {
+//!     structured: true,
+//!     sampling: Sampling::TopK { k: 8, temperature: 0.9 },
+//!     seed: 42,
+//!     max_caption: 20,
+//!     ..Options::default()
+//! };
+//! let generator: Generator = Generator::from_text(&model, "(4, 3)\n", options)?;
+//! let steps: Vec<_> = generator.collect();
+//! assert_eq!(steps.iter().filter(|s| pxby_core::vocab::is_colour(s.token)).count(), 12);
+//! # Ok::<(), pxby_core::Error>(())
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
