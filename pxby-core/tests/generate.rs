@@ -12,7 +12,11 @@ use pxby_core::vocab::{Symbol, VOCAB_SIZE, byte_to_token};
 use pxby_core::{Error, Model};
 
 fn small() -> ModelConfig {
-    ModelConfig { dim: 27, d_state: 12, ..ModelConfig::PAPER_BEST }
+    ModelConfig {
+        dim: 27,
+        d_state: 12,
+        ..ModelConfig::PAPER_BEST
+    }
 }
 
 #[test]
@@ -29,7 +33,11 @@ fn window_matches_batch_forward_after_wrapping() {
         assert_eq!(g.window_len(), window.len());
         let mut want = [0.0; VOCAB_SIZE];
         model.logits_for(window, &mut scratch, &mut want).unwrap();
-        assert_eq!(g.logits().map(f32::to_bits), want.map(f32::to_bits), "step {i}");
+        assert_eq!(
+            g.logits().map(f32::to_bits),
+            want.map(f32::to_bits),
+            "step {i}"
+        );
     }
     // with_window on the same contexts and cursor continues identically.
     let mut cursor = Cursor::new();
@@ -43,7 +51,15 @@ fn window_matches_batch_forward_after_wrapping() {
     let b: Vec<_> = h.by_ref().take(20).collect();
     assert_eq!(a, b);
     assert!(matches!(
-        Generator::<16, 32, 16>::with_window(&model, &all, Cursor::new(), Options { structured: true, ..Options::default() }),
+        Generator::<16, 32, 16>::with_window(
+            &model,
+            &all,
+            Cursor::new(),
+            Options {
+                structured: true,
+                ..Options::default()
+            }
+        ),
         Err(Error::Unsupported)
     ));
 }
@@ -53,7 +69,11 @@ fn reported_contexts_follow_the_batch_rule() {
     let bytes = random_model(&small(), 5, WeightType::F32);
     let model = Model::from_bytes(&bytes).unwrap();
     for seed in 0..4 {
-        let opts = Options { sampling: Sampling::Temperature(1.5), seed, ..Options::default() };
+        let opts = Options {
+            sampling: Sampling::Temperature(1.5),
+            seed,
+            ..Options::default()
+        };
         let prompt = [byte_to_token(b'(').unwrap()];
         let mut g: Generator<'_, 32, 27, 12> = Generator::new(&model, &prompt, opts).unwrap();
         // Exact while no `\t`-row is wider than the cursor's capacity (64), as documented.
@@ -82,7 +102,10 @@ fn check_well_formed(tokens: &[u8], max_side: usize) -> (usize, usize) {
     let inner = header.strip_prefix('(').unwrap().strip_suffix(')').unwrap();
     let (h, w) = inner.split_once(", ").unwrap();
     let (h, w): (usize, usize) = (h.parse().unwrap(), w.parse().unwrap());
-    assert!((1..=max_side).contains(&h) && (1..=max_side).contains(&w), "{header}");
+    assert!(
+        (1..=max_side).contains(&h) && (1..=max_side).contains(&w),
+        "{header}"
+    );
     let image = &tokens[text_end + 1..text_end + 1 + h * (w + 1)];
     for (r, row) in image.chunks(w + 1).enumerate() {
         assert!(row[..w].iter().all(|&t| pxby_core::vocab::is_colour(t)));
@@ -90,7 +113,11 @@ fn check_well_formed(tokens: &[u8], max_side: usize) -> (usize, usize) {
     }
     let caption = &tokens[text_end + 1 + h * (w + 1)..];
     assert_eq!(caption.last(), Some(&2));
-    assert!(caption[..caption.len() - 1].iter().all(|&t| (3..58).contains(&t) && t != 23 && t != 24));
+    assert!(
+        caption[..caption.len() - 1]
+            .iter()
+            .all(|&t| (3..58).contains(&t) && t != 23 && t != 24)
+    );
     (h, w)
 }
 
@@ -100,7 +127,10 @@ fn structured_generation_is_always_well_formed() {
     let mut sizes = std::collections::BTreeSet::new();
     for (i, sampling) in [
         Sampling::Temperature(3.0),
-        Sampling::TopK { k: 10, temperature: 2.0 },
+        Sampling::TopK {
+            k: 10,
+            temperature: 2.0,
+        },
         Sampling::Greedy,
         Sampling::Temperature(50.0),
     ]
@@ -110,7 +140,13 @@ fn structured_generation_is_always_well_formed() {
         let bytes = random_model(&cfg, 30 + i as u64, WeightType::I8);
         let model = Model::from_bytes(&bytes).unwrap();
         for seed in 0..3 {
-            let opts = Options { sampling, seed, structured: true, max_side: 12, max_caption: 40 };
+            let opts = Options {
+                sampling,
+                seed,
+                structured: true,
+                max_side: 12,
+                max_caption: 40,
+            };
             let g: Generator = Generator::new(&model, &[], opts).unwrap();
             let tokens: Vec<u8> = g.map(|s| s.token).collect();
             sizes.insert(check_well_formed(&tokens, 12));
@@ -119,21 +155,47 @@ fn structured_generation_is_always_well_formed() {
     // With a header prompt the image has exactly that size.
     let bytes = random_model(&cfg, 40, WeightType::F32);
     let model = Model::from_bytes(&bytes).unwrap();
-    let opts = Options { sampling: Sampling::Temperature(2.0), structured: true, max_caption: 30, ..Options::default() };
+    let opts = Options {
+        sampling: Sampling::Temperature(2.0),
+        structured: true,
+        max_caption: 30,
+        ..Options::default()
+    };
     let mut g: Generator = Generator::from_text(&model, "(5, 7)\n", opts).unwrap();
-    let mut tokens: Vec<u8> = "(5, 7)".bytes().map(|b| byte_to_token(b).unwrap()).collect();
+    let mut tokens: Vec<u8> = "(5, 7)"
+        .bytes()
+        .map(|b| byte_to_token(b).unwrap())
+        .collect();
     tokens.push(2);
     tokens.extend(g.by_ref().map(|s| s.token));
     assert_eq!(check_well_formed(&tokens, 32), (5, 7));
     assert!(g.is_done() && g.next().is_none());
     eprintln!("structured sizes seen without a prompt: {sizes:?}");
     // Bad prompts.
-    let s = Options { structured: true, ..Options::default() };
-    assert!(matches!(Generator::<64>::from_text(&model, "(0, 3)\n", s), Err(Error::InvalidPrompt)));
-    assert!(matches!(Generator::<64>::from_text(&model, "(3, 99)\n", s), Err(Error::InvalidPrompt)));
-    assert!(matches!(Generator::<64>::from_text(&model, "hello", s), Err(Error::InvalidPrompt)));
-    assert!(matches!(Generator::<64>::from_text(&model, "é", s), Err(Error::InvalidByte(0xC3))));
-    assert!(matches!(Generator::<64>::new(&model, &[200], s), Err(Error::InvalidToken(200))));
+    let s = Options {
+        structured: true,
+        ..Options::default()
+    };
+    assert!(matches!(
+        Generator::<64>::from_text(&model, "(0, 3)\n", s),
+        Err(Error::InvalidPrompt)
+    ));
+    assert!(matches!(
+        Generator::<64>::from_text(&model, "(3, 99)\n", s),
+        Err(Error::InvalidPrompt)
+    ));
+    assert!(matches!(
+        Generator::<64>::from_text(&model, "hello", s),
+        Err(Error::InvalidPrompt)
+    ));
+    assert!(matches!(
+        Generator::<64>::from_text(&model, "é", s),
+        Err(Error::InvalidByte(0xC3))
+    ));
+    assert!(matches!(
+        Generator::<64>::new(&model, &[200], s),
+        Err(Error::InvalidToken(200))
+    ));
 }
 
 #[test]
@@ -141,15 +203,31 @@ fn seeded_sampling_is_deterministic() {
     let bytes = random_model(&small(), 6, WeightType::I8);
     let model = Model::from_bytes(&bytes).unwrap();
     let run = |seed| {
-        let opts = Options { sampling: Sampling::TopK { k: 20, temperature: 1.0 }, seed, ..Options::default() };
-        Generator::<'_, 32, 27, 12>::new(&model, &[], opts).unwrap().take(60).map(|s| s.token).collect::<Vec<_>>()
+        let opts = Options {
+            sampling: Sampling::TopK {
+                k: 20,
+                temperature: 1.0,
+            },
+            seed,
+            ..Options::default()
+        };
+        Generator::<'_, 32, 27, 12>::new(&model, &[], opts)
+            .unwrap()
+            .take(60)
+            .map(|s| s.token)
+            .collect::<Vec<_>>()
     };
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2));
     // Fixed PRNG values (pcg32-demo reference for seed 42, stream 54; then next_f32).
     let mut r = Pcg32::new(42, 54);
     let first: Vec<u32> = (0..6).map(|_| r.next_u32()).collect();
-    assert_eq!(first, [0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e]);
+    assert_eq!(
+        first,
+        [
+            0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e
+        ]
+    );
     let mut r = Pcg32::new(42, 54);
     assert_eq!(r.next_f32(), (0xa15c02b7u32 >> 8) as f32 / 16_777_216.0);
 }
@@ -158,9 +236,18 @@ fn seeded_sampling_is_deterministic() {
 fn capacity_is_checked_and_ram_documented() {
     let bytes = random_model(&ModelConfig::PAPER_BEST, 1, WeightType::I8);
     let model = Model::from_bytes(&bytes).unwrap();
-    assert!(matches!(Generator::<64, 80, 32>::new(&model, &[], Options::default()), Err(Error::Capacity)));
-    assert!(matches!(Generator::<64, 81, 31>::new(&model, &[], Options::default()), Err(Error::Capacity)));
-    assert!(matches!(Generator::<0, 81, 32>::new(&model, &[], Options::default()), Err(Error::Capacity)));
+    assert!(matches!(
+        Generator::<64, 80, 32>::new(&model, &[], Options::default()),
+        Err(Error::Capacity)
+    ));
+    assert!(matches!(
+        Generator::<64, 81, 31>::new(&model, &[], Options::default()),
+        Err(Error::Capacity)
+    ));
+    assert!(matches!(
+        Generator::<0, 81, 32>::new(&model, &[], Options::default()),
+        Err(Error::Capacity)
+    ));
     let ram = Generator::<64>::RAM_BYTES;
     eprintln!("Generator<64> (PAPER_BEST) RAM: {ram} bytes");
     assert!(ram < 31 * 1024, "{ram}");
@@ -168,5 +255,8 @@ fn capacity_is_checked_and_ram_documented() {
     let mut g: Generator = Generator::new(&model, &[], Options::default()).unwrap();
     let bias = model.tensor_f32("head.bias").unwrap();
     assert_eq!(g.logits().to_vec(), bias);
-    assert!(matches!(g.next().map(|s| s.symbol), Some(Symbol::Byte(_) | Symbol::Colour(_))));
+    assert!(matches!(
+        g.next().map(|s| s.symbol),
+        Some(Symbol::Byte(_) | Symbol::Colour(_))
+    ));
 }
