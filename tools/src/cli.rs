@@ -66,7 +66,7 @@ pub struct PreviewArgs {
 /// `pxby inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A dataset file (`.pxds`).
+    /// A dataset file (`.pxds`) or a model file (magic `PXBY`).
     pub file: PathBuf,
 }
 
@@ -216,7 +216,8 @@ pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `pxby inspect`.
+/// Runs `pxby inspect`: a dataset file's statistics, or a model file's configuration,
+/// parameter count, sizes, checksum, metadata and tensor table.
 pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
     let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
     if bytes.starts_with(&MAGIC) {
@@ -232,11 +233,138 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
         println!("content hash: {}", ds.content_hash());
         print_stats(&ds.stats());
         Ok(())
+    } else if bytes.starts_with(&pxby_core::format::MAGIC) {
+        inspect_model(&args.file, &bytes)
     } else {
         Err(format!(
-            "{}: not a PixelBytes dataset file (unknown magic)",
+            "{}: neither a PixelBytes dataset nor a model file (unknown magic)",
             args.file.display()
         )
         .into())
     }
+}
+
+fn inspect_model(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let model = pxby_core::Model::from_bytes(bytes)
+        .map_err(|e| format!("{}: invalid model file: {e}", path.display()))?;
+    let c = model.config();
+    let m = model.metadata();
+    println!("model file {}", path.display());
+    println!(
+        "format version {}, {} bytes, CRC-32 {:08x}, weights {:?}",
+        pxby_core::format::VERSION,
+        model.file_size(),
+        model.crc(),
+        model.weights()
+    );
+    println!(
+        "config: vocab {}, dim {}, d_state {}, depth {}, bidirectional {}, embed {:?} (E = {})",
+        c.vocab,
+        c.dim,
+        c.d_state,
+        c.depth,
+        c.bidirectional,
+        c.embed,
+        c.embed_inner()
+    );
+    println!("parameters: {}", model.param_count());
+    println!(
+        "metadata: dataset hash {:?}, epochs {}, train seconds {:.1}, created {:?}",
+        m.dataset_hash, m.epochs, m.train_seconds, m.created
+    );
+    if !m.notes.is_empty() {
+        println!("notes: {}", m.notes);
+    }
+    for metric in &m.metrics {
+        println!("metric {}: {}", metric.name, metric.value);
+    }
+    println!("tensors:");
+    for t in c.tensors() {
+        let shape: Vec<String> = t.shape[..usize::from(t.rank)]
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        println!("  {:28} [{}] {} values", t.name, shape.join(", "), t.len());
+    }
+    Ok(())
+}
+
+/// `pxby bench pixelate`.
+#[derive(Debug, Args)]
+pub struct BenchPixelateArgs {
+    /// Source folder with `pokedex.csv` and sprites (as for `dataset build`).
+    #[arg(long, value_name = "DIR")]
+    pub source: PathBuf,
+    /// Only the first N rows.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Longer side of the pixelated sprites.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u16).range(1..=255))]
+    pub max_size: u16,
+}
+
+/// Runs `pxby bench pixelate`: for every sprite and both down-sampling modes, the time of one
+/// pixelation (one thread, image already decoded) and its reconstruction error (mean CIELAB ΔE
+/// between the source pixels and the cells covering them), as a table.
+pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
+    use crate::metrics::MeanStd;
+    use crate::pixelate::{PixelateOptions, pixelate_image, reconstruction_error};
+    let csv_path = args.source.join(crate::builder::CSV_NAME);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&csv_path)
+        .map_err(|e| format!("{}: {e}", csv_path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = headers
+        .iter()
+        .position(|h| h.trim() == "sprite")
+        .ok_or("no `sprite` column")?;
+    let mut images = Vec::new();
+    let mut decode = MeanStd::new();
+    for rec in rdr.records().take(args.limit.unwrap_or(usize::MAX)) {
+        let Ok(rec) = rec else { continue };
+        let Some(sprite) = rec.get(col) else { continue };
+        let t = Instant::now();
+        if let Ok(img) = image::open(args.source.join(sprite.trim())) {
+            decode.push(t.elapsed().as_secs_f64() * 1e3);
+            images.push(img.to_rgba8());
+        }
+    }
+    println!(
+        "{} sprites, decode {:.3} ± {:.3} ms each",
+        images.len(),
+        decode.mean(),
+        decode.std()
+    );
+    println!("| mode     | ms/sprite (mean ± std) | total s | ΔE (mean ± std) | colours/sprite |");
+    println!("|---|---|---|---|---|");
+    for mode in [Downsample::KMeans, Downsample::Majority] {
+        let opts = PixelateOptions {
+            max_size: args.max_size,
+            mode,
+            ..PixelateOptions::default()
+        };
+        let (mut ms, mut de, mut cols) = (MeanStd::new(), MeanStd::new(), MeanStd::new());
+        for img in &images {
+            let t = Instant::now();
+            let Ok(s) = pixelate_image(img, &opts) else {
+                continue;
+            };
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            de.push(reconstruction_error(img, &s)?);
+            let distinct: std::collections::BTreeSet<u8> = s.tokens.iter().copied().collect();
+            cols.push(distinct.len() as f64);
+        }
+        println!(
+            "| {:8} | {:.3} ± {:.3} | {:.2} | {:.2} ± {:.2} | {:.1} |",
+            format!("{mode:?}").to_lowercase(),
+            ms.mean(),
+            ms.std(),
+            ms.mean() * ms.len() as f64 / 1e3,
+            de.mean(),
+            de.std(),
+            cols.mean()
+        );
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use pxby_tools::cli;
 
-/// PixelBytes host tool: build and look at datasets, inspect files.
+/// PixelBytes host tool: build and look at datasets, inspect dataset and model files.
 #[derive(Parser)]
 #[command(name = "pxby", version, about, long_about = None)]
 struct Cli {
@@ -16,8 +16,19 @@ enum Command {
     /// Build, preview (and obtain) PixelBytes datasets.
     #[command(subcommand)]
     Dataset(DatasetCommand),
-    /// Print statistics of a dataset file.
+    /// Print a dataset file's statistics, or a model file's configuration, sizes, checksum and
+    /// metadata.
     Inspect(cli::InspectArgs),
+    /// Measure speed and quality (tables printed to stdout).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Time both pixelation modes on every sprite of a source folder and report their
+    /// reconstruction error (mean CIELAB distance to the source pixels).
+    Pixelate(cli::BenchPixelateArgs),
 }
 
 #[derive(Subcommand)]
@@ -41,6 +52,7 @@ fn main() -> std::process::ExitCode {
             .map(|_| ())
             .map_err(Into::into),
         Command::Inspect(a) => cli::inspect(&a),
+        Command::Bench(BenchCommand::Pixelate(a)) => cli::bench_pixelate(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
