@@ -15,15 +15,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use embedded_graphics::{pixelcolor::Rgb565, prelude::*};
+use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics_simulator::SimulatorDisplay;
-use firmware_demo::{args::Options, demo};
+use firmware_demo::args::Options;
 use pxby_core::{
     config::ModelConfig,
     format::{Metadata, write_model},
     model::Model,
     quant::WeightType,
-    screen::{self, Screen},
 };
 
 /// Errors of the helpers.
@@ -323,40 +322,17 @@ pub struct HostRun {
     pub display: SimulatorDisplay<Rgb565>,
 }
 
-/// Runs the firmware's own loop (`firmware_demo::demo::run`) on the host with `pxby-core` and
-/// draws into `embedded-graphics-simulator`, as `pxby generate`'s preview does.
+/// The host preview users see: `pxby_tools::card::render` (what `pxby generate` draws), which
+/// runs the firmware's own loop (`firmware_demo::demo::run`) with `pxby-core` into
+/// `embedded-graphics-simulator`.
 pub fn host_run(model_bytes: &[u8], opts: &Options<'_>) -> Result<HostRun> {
     let model = Model::from_bytes(model_bytes).map_err(HarnessError::Model)?;
-    let mut display = SimulatorDisplay::<Rgb565>::new(Size::new(screen::WIDTH, screen::HEIGHT));
-    let label = demo::status_label(opts);
-    let mut screen = Screen::with_label(label.as_str());
-    screen
-        .draw_frame(&mut display)
-        .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
-    let mut tokens = Vec::new();
-    demo::run(
-        &model,
-        opts,
-        &mut screen,
-        &mut display,
-        |t| tokens.push(t),
-        || 0,
-    )
-    .map_err(|e| HarnessError::Host(e.to_string()))?;
-    screen
-        .finish(&mut display)
-        .map_err(|e| HarnessError::Host(format!("{e:?}")))?;
-    let mut bytes = Vec::with_capacity(screen::PIXELS * 2);
-    for y in 0..screen::HEIGHT as i32 {
-        for x in 0..screen::WIDTH as i32 {
-            let c = display.get_pixel(Point::new(x, y));
-            bytes.extend_from_slice(&c.into_storage().to_le_bytes());
-        }
-    }
+    let card =
+        pxby_tools::card::render(&model, opts).map_err(|e| HarnessError::Host(e.to_string()))?;
     Ok(HostRun {
-        tokens,
-        screen: bytes,
-        display,
+        screen: card.screen_rgb565(),
+        tokens: card.tokens,
+        display: card.display,
     })
 }
 
@@ -440,4 +416,32 @@ pub fn flash_and_static_ram(sections: &std::collections::BTreeMap<String, u64>) 
         get(".vector_table") + get(".text") + get(".rodata") + get(".data") + get(".gnu.sgstubs");
     let ram = get(".data") + get(".bss") + get(".uninit");
     (flash, ram)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_finds_the_first_mismatch_or_length_change() {
+        assert_eq!(first_difference(b"abc", b"abc"), None);
+        assert_eq!(first_difference(b"abc", b"abd"), Some(2));
+        assert_eq!(first_difference(b"abc", b"ab"), Some(2));
+        assert_eq!(first_difference(b"", b"x"), Some(0));
+    }
+
+    #[test]
+    fn values_are_read_from_the_firmware_output() {
+        let run = QemuRun {
+            code: 0,
+            output:
+                "bench: window=64 generated=12 model_instr_per_token=345\nstack_peak_bytes=99 x"
+                    .into(),
+        };
+        assert_eq!(run.value("generated"), Some(12));
+        assert_eq!(run.value("model_instr_per_token"), Some(345));
+        assert_eq!(run.value("stack_peak_bytes"), Some(99));
+        assert_eq!(run.value("window=64"), None);
+        assert_eq!(run.value("missing"), None);
+    }
 }
