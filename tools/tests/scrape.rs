@@ -397,6 +397,14 @@ fn limit_and_bad_options() {
         scrape::run(&opts),
         Err(ScrapeError::InvalidOption(_))
     ));
+    opts.list_url = server.list_url();
+    opts.limit = Some(0);
+    assert!(matches!(
+        scrape::run(&opts),
+        Err(ScrapeError::InvalidOption(_))
+    ));
+    // Options are checked before any request: only the first run (with --limit 2) asked.
+    assert_eq!(server.count(LIST), 1);
     assert!(!bad.path().join("pokedex.csv").exists());
 }
 

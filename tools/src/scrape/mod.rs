@@ -318,6 +318,11 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
             "--concurrency must be at least 1".into(),
         ));
     }
+    if opts.limit == Some(0) {
+        return Err(ScrapeError::InvalidOption(
+            "--limit must be at least 1".into(),
+        ));
+    }
     if opts.timeout.is_zero() {
         return Err(ScrapeError::InvalidOption(
             "--timeout-ms must be at least 1".into(),
