@@ -494,6 +494,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".pxby-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    // Temporary files are created 0600; a dataset is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -625,6 +632,12 @@ mod tests {
         let ds = sample();
         ds.write(&p).unwrap();
         assert_eq!(Dataset::read(&p).unwrap(), ds);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         // Writing into a missing folder fails and leaves nothing.
         let bad = dir.path().join("missing/d.pxds");
         assert!(matches!(ds.write(&bad), Err(DatasetError::Io { .. })));
