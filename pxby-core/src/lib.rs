@@ -9,7 +9,7 @@
 //!   ([`context::ContextCursor`]); they agree token for token.
 //! - [`config`]: [`config::ModelConfig`] and the canonical tensor table (PyTorch names).
 //! - [`format`]: the model file (layout documented there), zero-copy [`Model::from_bytes`] and
-//!   the writer [`format::write_model`] (feature `alloc`).
+//!   the writer `format::write_model` (feature `alloc`).
 //! - [`model`]: the forward pass — PxByEmbed (conv / noconv / center), LSTM stack, head.
 //! - [`quant`]: f32 / int8 (per-row scale) weight views behind one kernel shape.
 //! - [`math`]: the one implementation of `exp`, `sigmoid`, `tanh`, `1/sqrt` (bit-exact rules).
@@ -37,7 +37,7 @@
 //! [`Model`] is a few hundred bytes of views into the file bytes, which may stay in flash.
 //!
 //! ## Features
-//! - `alloc`: the writer and [`Model::tensor_f32`].
+//! - `alloc`: the writer (`format::write_model`) and `Model::tensor_f32`.
 //! - `std`: `alloc` plus `std::error::Error` for [`Error`].
 //! - `embedded-graphics`: the `screen` module.
 //!
