@@ -13,6 +13,18 @@
 //! - `scrape-report.txt` / `scrape-report.json`: the [`Report`].
 //! - `.scrape-cache/`: every page and image fetched ([`cache`]); a rerun reads it instead of
 //!   asking the servers again, so a killed run resumes where it stopped.
+//!
+//! ```no_run
+//! use pxby_tools::scrape::{ScrapeOptions, run};
+//! // The paper's sources, politely (1 request per host per second, 2 workers), first 10 only.
+//! let report = run(&ScrapeOptions {
+//!     out: "scraped".into(),
+//!     limit: Some(10),
+//!     ..ScrapeOptions::default()
+//! })?;
+//! println!("{report}");
+//! # Ok::<(), pxby_tools::scrape::ScrapeError>(())
+//! ```
 
 pub mod cache;
 pub mod cli;
