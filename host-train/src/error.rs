@@ -51,6 +51,9 @@ pub enum Error {
     /// The model file writer of pxby-core refused the model.
     #[error("writing the model file: {0}")]
     Format(String),
+    /// The shared evaluation (pxby_tools::eval) failed.
+    #[error("evaluation: {0}")]
+    Eval(String),
     /// Drawing the plots failed.
     #[error("plot {path}: {reason}")]
     Plot {

@@ -23,6 +23,7 @@
 //! ```text
 //! host-train train  --data pokemon.pxds --out runs/best [--epochs 30 --patience 3] [--resume]
 //! host-train export --run runs/best --out model.pxby [--weights f32|int8] [--best|--last]
+//! host-train eval   --run runs/best --data pokemon.pxds [--split val] [--best|--last]
 //! ```
 //!
 //! See [`run`] for what a run directory holds.
@@ -30,6 +31,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod model;
 pub mod optim;

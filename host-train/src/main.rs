@@ -31,6 +31,36 @@ enum Command {
     Train(TrainArgs),
     /// Write a pxby-core model file from a run.
     Export(ExportArgs),
+    /// SPEC §8 evaluation of a run's tch model (shared code of pxby_tools::eval).
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Run directory (its tch model is evaluated).
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    run: Option<PathBuf>,
+    /// Evaluate a pxby-core model file instead (f32 or int8, run by pxby-core).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Dataset file.
+    #[arg(long)]
+    data: PathBuf,
+    /// Which items.
+    #[arg(long, value_enum, default_value_t = pxby_tools::dataset::Split::Val)]
+    split: pxby_tools::dataset::Split,
+    /// Evaluate the best-by-validation-loss model (the default).
+    #[arg(long, conflicts_with = "last")]
+    best: bool,
+    /// Evaluate the last checkpoint instead.
+    #[arg(long)]
+    last: bool,
+    /// At most this many windows per item.
+    #[arg(long)]
+    max_windows_per_item: Option<usize>,
+    /// auto (CUDA when available), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -201,12 +231,34 @@ fn run_export(a: ExportArgs) -> Result<()> {
     Ok(())
 }
 
+fn run_eval(a: EvalArgs) -> Result<()> {
+    let which = if a.last {
+        host_train::export::Which::Last
+    } else {
+        host_train::export::Which::Best
+    };
+    let device = select_device(&a.device)?;
+    let options = pxby_tools::eval::EvalOptions {
+        max_windows_per_item: a.max_windows_per_item,
+    };
+    let report = match (&a.model, &a.run) {
+        (Some(model), _) => host_train::eval::eval_model_file(model, &a.data, a.split, &options)?,
+        (None, Some(run)) => {
+            host_train::eval::eval_run(run, &a.data, which, a.split, &options, device)?
+        }
+        (None, None) => return Err(Error::Usage("eval needs --run or --model".into())),
+    };
+    print!("{}", report.table());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tch::set_num_threads(cli.threads.max(1));
     let result = match cli.command {
         Command::Train(a) => run_train(a),
         Command::Export(a) => run_export(a),
+        Command::Eval(a) => run_eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,18 @@
 //! centre token of the position that follows the window.
 //!
 //! Contexts come from [`pxby_core::context::contexts`], the single home of the context rule.
+//!
+//! ```
+//! use host_train::windows::{Sequence, Windows};
+//! // "ab\n": three tokens; windows of 2 every token, wrapping.
+//! let seq = Sequence::from_tokens(7, &[32, 33, 2]);
+//! let w = Windows::new(vec![seq], 2, 1);
+//! assert_eq!(w.len(), 3);
+//! let (ctx, target) = w.window(2); // positions 2, 0 → target is token 1 ('b')
+//! assert_eq!((ctx.len(), target), (2, 33));
+//! let (x, y) = w.batch(&[0, 1], tch::Device::Cpu);
+//! assert_eq!((x.size(), y.size()), (vec![2, 2, 9], vec![2]));
+//! ```
 
 use pxby_core::context::{Context, contexts};
 use tch::{Device, Tensor};

@@ -1,0 +1,105 @@
+//! `host-train eval`: the SPEC §8 evaluation of a run's tch model, through the shared code of
+//! [`pxby_tools::eval`] (windows, greedy generation, metrics): this module only supplies a
+//! [`Predictor`] for tch models, so every family (including those pxby-core does not run) is
+//! scored exactly like the exported files.
+
+use std::path::Path;
+
+use pxby_core::context::Context;
+use pxby_core::vocab::VOCAB_SIZE;
+use pxby_tools::dataset::{Dataset, Split};
+use pxby_tools::eval::{EvalError, EvalOptions, EvalReport, Predictor, evaluate};
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Error, Result};
+use crate::export::Which;
+use crate::model::Family;
+use crate::run::files;
+use crate::train::load_model;
+
+/// A [`Predictor`] over a tch model (one window per call, batch 1, no gradients).
+pub struct TchPredictor<'a> {
+    model: &'a dyn Family,
+    device: Device,
+}
+
+impl<'a> TchPredictor<'a> {
+    /// A predictor for `model`, whose variables live on `device`.
+    pub fn new(model: &'a dyn Family, device: Device) -> Self {
+        TchPredictor { model, device }
+    }
+}
+
+impl Predictor for TchPredictor<'_> {
+    fn logits(&mut self, window: &[Context], out: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError> {
+        let _guard = tch::no_grad_guard();
+        let xs: Vec<i64> = window
+            .iter()
+            .flat_map(|c| c.iter().map(|&t| i64::from(t)))
+            .collect();
+        let x = Tensor::from_slice(&xs)
+            .view([1, window.len() as i64, 9])
+            .to_device(self.device);
+        let y = self
+            .model
+            .forward(&x)
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Float)
+            .flatten(0, -1);
+        let v = Vec::<f32>::try_from(y).map_err(|e| EvalError::Predictor(e.to_string()))?;
+        if v.len() != VOCAB_SIZE {
+            return Err(EvalError::Predictor(format!(
+                "model gave {} logits, expected {VOCAB_SIZE}",
+                v.len()
+            )));
+        }
+        out.copy_from_slice(&v);
+        Ok(())
+    }
+}
+
+fn read_split(data: &Path) -> Result<Dataset> {
+    Dataset::read(data).map_err(|e| Error::Dataset {
+        path: data.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Evaluates a pxby-core model file (f32 or int8) with pxby-tools' `CorePredictor`, for
+/// side-by-side comparison with [`eval_run`].
+pub fn eval_model_file(
+    model: &Path,
+    data: &Path,
+    split: Split,
+    options: &EvalOptions,
+) -> Result<EvalReport> {
+    let bytes = std::fs::read(model).map_err(|e| Error::io(model, e))?;
+    let m = pxby_core::Model::from_bytes(&bytes).map_err(|e| Error::BadCheckpoint {
+        path: model.to_path_buf(),
+        reason: format!("not a pxby-core model file: {e}"),
+    })?;
+    let ds = read_split(data)?;
+    let items: Vec<_> = ds.split(split).collect();
+    let mut predictor = pxby_tools::eval::CorePredictor::new(&m);
+    evaluate(&items, options, &mut predictor).map_err(|e| Error::Eval(e.to_string()))
+}
+
+/// Evaluates the run's best (or last) model on a split of `data`.
+pub fn eval_run(
+    run_dir: &Path,
+    data: &Path,
+    which: Which,
+    split: Split,
+    options: &EvalOptions,
+    device: Device,
+) -> Result<EvalReport> {
+    let path = run_dir.join(match which {
+        Which::Best => files::BEST,
+        Which::Last => files::CHECKPOINT,
+    });
+    let (built, _) = load_model(&path, device)?;
+    let ds = read_split(data)?;
+    let items: Vec<_> = ds.split(split).collect();
+    let mut predictor = TchPredictor::new(built.model.as_ref(), device);
+    evaluate(&items, options, &mut predictor).map_err(|e| Error::Eval(e.to_string()))
+}
