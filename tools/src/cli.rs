@@ -368,3 +368,184 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// `pxby eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model file (`.pxby`, f32 or int8 weights).
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Dataset file (from `pxby dataset build`).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Which items: `val` (id % 10 == 0), `train` or `all`.
+    #[arg(long, value_enum, default_value_t = crate::dataset::Split::Val)]
+    pub split: crate::dataset::Split,
+    /// Evaluate only the first N items of the split.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// At most N windows per item (all by default).
+    #[arg(long, value_name = "N")]
+    pub max_windows: Option<usize>,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `pxby eval`: SPEC §8 with the `pxby-core` model on all cores.
+pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
+    use crate::eval::{CorePredictor, EvalOptions, evaluate_parallel};
+    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let model = pxby_core::Model::from_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let ds = Dataset::read(&args.data)?;
+    let items: Vec<_> = ds
+        .split(args.split)
+        .take(args.limit.unwrap_or(usize::MAX))
+        .collect();
+    let options = EvalOptions {
+        max_windows_per_item: args.max_windows,
+    };
+    let pb = progress_bar(items.len() as u64);
+    if args.json {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let start = Instant::now();
+    let report = evaluate_parallel(
+        &items,
+        &options,
+        || CorePredictor::new(&model),
+        || pb.inc(1),
+    )?;
+    pb.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let cfg = model.config();
+        println!(
+            "model {} ({:?} weights; dim {}, d_state {}, depth {}, {}, {:?}), data {} ({:?} split)",
+            args.model.display(),
+            model.weights(),
+            cfg.dim,
+            cfg.d_state,
+            cfg.depth,
+            if cfg.bidirectional {
+                "bidirectional"
+            } else {
+                "unidirectional"
+            },
+            cfg.embed,
+            args.data.display(),
+            args.split,
+        );
+        print!("{}", report.table());
+        println!("({:.1} s)", start.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// `pxby generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Model file (`.pxby`), e.g. fixtures/models/default-int8.pxby.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Prompt: a sprite size header such as "(25, 22)"; the sprite and its description follow.
+    /// Without it the model writes the header too.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Seed of the sampler (the same seed gives the same card on every machine and on the
+    /// handheld).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Sampling temperature; 0 picks the most likely token (greedy).
+    #[arg(long, default_value_t = 0.8)]
+    pub temperature: f32,
+    /// Sample among the K most likely tokens (0: all of them).
+    #[arg(long, default_value_t = 8)]
+    pub top_k: u8,
+    /// Force a well-formed sprite: row ends at the header's width, exactly its height of rows,
+    /// only colours inside the image, then a caption.
+    #[arg(long)]
+    pub structured: bool,
+    /// Context window in tokens, as on the device (32 or 64).
+    #[arg(long, default_value_t = 64, value_parser = parse_window)]
+    pub window: usize,
+    /// Stop after this many generated tokens (at most 2048).
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u16).range(1..=2048))]
+    pub max_tokens: u16,
+    /// Card PNG to write: the 160x128 handheld screen, scaled up.
+    #[arg(long, value_name = "PNG")]
+    pub out: PathBuf,
+    /// Scale of the PNG.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub scale: u32,
+}
+
+fn parse_window(s: &str) -> Result<usize, String> {
+    match s {
+        "32" => Ok(32),
+        "64" => Ok(64),
+        _ => Err(format!(
+            "the device runs windows of 32 or 64 tokens, not {s}"
+        )),
+    }
+}
+
+/// Parses a sprite header prompt `(h, w)` (a trailing `\n` is allowed).
+pub fn parse_header(text: &str) -> Option<(u16, u16)> {
+    let inner = text
+        .trim_end_matches('\n')
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let (h, w) = inner.split_once(", ")?;
+    let (h, w) = (h.parse::<u16>().ok()?, w.parse::<u16>().ok()?);
+    (h > 0 && w > 0).then_some((h, w))
+}
+
+/// Runs `pxby generate`: the handheld's loop on the host, a card PNG and the text on stdout.
+pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
+    use firmware_demo::args::{Mode, Options};
+    if !(args.temperature.is_finite() && args.temperature >= 0.0) {
+        return Err(format!(
+            "--temperature must be a number ≥ 0, got {}",
+            args.temperature
+        )
+        .into());
+    }
+    let size = match &args.prompt {
+        None => None,
+        Some(p) => Some(parse_header(p).ok_or_else(|| {
+            format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}")
+        })?),
+    };
+    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let model = pxby_core::Model::from_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let opts = Options {
+        seed: args.seed,
+        temperature: args.temperature,
+        top_k: args.top_k,
+        mode: if args.structured {
+            Mode::Structured
+        } else {
+            Mode::Free
+        },
+        window: args.window,
+        max_tokens: args.max_tokens as usize,
+        size,
+        ..Options::default()
+    };
+    let card = crate::card::render(&model, &opts)?;
+    card.save_png(&args.out, args.scale)?;
+    let text = card.text();
+    println!("{}", text.header);
+    println!("[sprite: {} rows x {} columns]", text.image.0, text.image.1);
+    println!("{}", text.caption);
+    eprintln!(
+        "{} tokens; card written to {}",
+        card.tokens.len(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -117,18 +117,10 @@ impl Predictor for CorePredictor<'_> {
 }
 
 /// Evaluation settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EvalOptions {
     /// Evaluate at most this many windows per item (all when `None`).
     pub max_windows_per_item: Option<usize>,
-}
-
-impl Default for EvalOptions {
-    fn default() -> Self {
-        Self {
-            max_windows_per_item: None,
-        }
-    }
 }
 
 /// The scores of one window.

@@ -19,6 +19,13 @@ enum Command {
     /// Print a dataset file's statistics, or a model file's configuration, sizes, checksum and
     /// metadata.
     Inspect(cli::InspectArgs),
+    /// Evaluate a model file on a dataset split as the paper does (SPEC §8): windows of 64
+    /// true tokens + 16 generated greedily; Hamming, cosine, BLEU, next-token accuracy and
+    /// cross-entropy as mean ± std.
+    Eval(cli::EvalArgs),
+    /// Generate a Pokémon (header, sprite, description) with a model file and render the
+    /// handheld's screen as a card PNG (the same drawing code as the firmware); prints the text.
+    Generate(cli::GenerateArgs),
     /// Measure speed and quality (tables printed to stdout).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -52,6 +59,8 @@ fn main() -> std::process::ExitCode {
             .map(|_| ())
             .map_err(Into::into),
         Command::Inspect(a) => cli::inspect(&a),
+        Command::Eval(a) => cli::eval(&a),
+        Command::Generate(a) => cli::generate(&a),
         Command::Bench(BenchCommand::Pixelate(a)) => cli::bench_pixelate(&a),
     };
     match result {

@@ -1,0 +1,208 @@
+//! `pxby eval` and `pxby generate` on the real binary, with a seeded random model written by
+//! `pxby_core::format::write_model` and a small dataset made in the test.
+
+use assert_cmd::Command;
+use pxby_core::config::ModelConfig;
+use pxby_core::format::{Metadata, write_model};
+use pxby_core::quant::WeightType;
+use pxby_tools::dataset::{Dataset, Item};
+
+/// A seeded random model of the paper's configuration.
+fn model_bytes(weights: WeightType) -> Vec<u8> {
+    let cfg = ModelConfig::PAPER_BEST;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let owned: Vec<(&str, Vec<f32>)> = cfg
+        .tensors()
+        .map(|t| {
+            let v = (0..t.len())
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.6
+                })
+                .collect();
+            (t.name, v)
+        })
+        .collect();
+    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    write_model(&cfg, &Metadata::default(), weights, &list).expect("write model")
+}
+
+fn dataset() -> Dataset {
+    let caption: Vec<u8> = b"a small test creature. it sleeps a lot."
+        .iter()
+        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
+        .collect();
+    let items = (0..3u32)
+        .map(|i| {
+            let image: Vec<u8> = (0..20).map(|j| 58 + ((i * 7 + j * 3) % 55) as u8).collect();
+            Item::new(i * 10, format!("Mon{i}"), 4, 5, &image, &caption).unwrap()
+        })
+        .collect();
+    Dataset::new(25, "test".into(), items)
+}
+
+#[test]
+fn eval_prints_a_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.pxby");
+    let data = dir.path().join("d.pxds");
+    std::fs::write(&model, model_bytes(WeightType::I8)).unwrap();
+    dataset().write(&data).unwrap();
+
+    let out = Command::cargo_bin("pxby")
+        .unwrap()
+        .args(["eval", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .args(["--split", "val", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["items"], 3, "ids 0, 10, 20 are all validation items");
+    // Each item is 7 + 24 + 40 = 71 tokens: one (wrapping) window each.
+    assert_eq!(json["windows"], 3);
+    for metric in ["hamming", "cosine", "bleu", "accuracy", "cross_entropy"] {
+        let m = json[metric]["mean"].as_f64().unwrap();
+        assert!(m.is_finite() && m >= 0.0, "{metric}: {m}");
+    }
+    assert!(json["hamming"]["mean"].as_f64().unwrap() <= 1.0);
+
+    let out = Command::cargo_bin("pxby")
+        .unwrap()
+        .args(["eval", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("| BLEU ↑ |") && table.contains("3 windows"),
+        "{table}"
+    );
+}
+
+#[test]
+fn generate_writes_a_card_and_prints_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.pxby");
+    let card = dir.path().join("card.png");
+    std::fs::write(&model, model_bytes(WeightType::I8)).unwrap();
+    let out = Command::cargo_bin("pxby")
+        .unwrap()
+        .args([
+            "generate",
+            "--structured",
+            "--seed",
+            "5",
+            "--prompt",
+            "(6, 7)",
+            "--max-tokens",
+            "200",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("(6, 7)\n[sprite: 6 rows x 7 columns]\n"),
+        "{stdout}"
+    );
+    let img = image::open(&card).unwrap();
+    assert_eq!((img.width(), img.height()), (480, 384));
+
+    // Same seed, same card; another seed, another card.
+    let again = dir.path().join("again.png");
+    let other = dir.path().join("other.png");
+    for (seed, path) in [("5", &again), ("6", &other)] {
+        Command::cargo_bin("pxby")
+            .unwrap()
+            .args([
+                "generate",
+                "--structured",
+                "--seed",
+                seed,
+                "--prompt",
+                "(6, 7)",
+                "--max-tokens",
+                "200",
+            ])
+            .arg("--model")
+            .arg(&model)
+            .arg("--out")
+            .arg(path)
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        std::fs::read(&card).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    assert_ne!(
+        std::fs::read(&card).unwrap(),
+        std::fs::read(&other).unwrap()
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.pxby");
+    let bytes = model_bytes(WeightType::F32);
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let card = dir.path().join("card.png");
+    let run = |args: &[&str]| {
+        Command::cargo_bin("pxby")
+            .unwrap()
+            .args(args)
+            .arg("--model")
+            .arg(&model)
+            .arg("--out")
+            .arg(&card)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["generate"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("m.pxby") && err.to_lowercase().contains("truncated"),
+        "{err}"
+    );
+    assert!(!card.exists(), "no card from a broken model");
+
+    std::fs::write(&model, &bytes).unwrap();
+    let out = run(&["generate", "--prompt", "a pikachu"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sprite header"));
+    let out = run(&["generate", "--window", "48"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("32 or 64"));
+}
+
+#[test]
+fn header_prompts_parse() {
+    use pxby_tools::cli::parse_header;
+    assert_eq!(parse_header("(25, 22)"), Some((25, 22)));
+    assert_eq!(parse_header("(3, 4)\n"), Some((3, 4)));
+    assert_eq!(parse_header("(0, 4)"), None);
+    assert_eq!(parse_header("(3,4)"), None);
+    assert_eq!(parse_header("hello"), None);
+}
