@@ -1,10 +1,13 @@
 //! Flash and RAM of the release firmware against the checked-in size file
 //! `firmware-demo/sizes.json` and the budget (flash <= 256 KiB, RAM <= 64 KiB including the
 //! framebuffer). Any number above its recorded value fails (a regression shows in review); an
-//! improvement prints a note. Re-record with `PXBY_UPDATE_SIZES=1 cargo test -p pxby-tests --test sizes`.
+//! improvement prints a note. Re-record with
+//! `PXBY_UPDATE_SIZES=1 cargo test -p pxby-tests --test sizes` (keeps the exemptions).
 //!
 //! RAM = static (.data + .bss + .uninit, from `llvm-size -A`) + peak stack, measured by stack
-//! painting in QEMU over a full generation at window 64 and at window 32.
+//! painting in QEMU over a full structured generation, once per window (32 and 64).
+//! A budget overrun fails unless the size file lists it under `over_budget` with the reason (a
+//! ratchet: an exemption that is no longer needed fails too, so it gets removed).
 //! The PyGamer build is linked with the PyGamer memory map (the board crate's memory.x: 496 KiB
 //! flash after the bootloader, 192 KiB RAM) to prove it fits; it has no RAM framebuffer (the
 //! ST7735 keeps the pixels) and its stack is not measured (no emulator for that board).
@@ -19,11 +22,15 @@ use serde::{Deserialize, Serialize};
 
 const BUDGET_FLASH: u64 = 256 * 1024;
 const BUDGET_RAM: u64 = 64 * 1024;
+const WINDOWS: [u32; 2] = [32, 64];
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct SizeFile {
     about: String,
     budget: Budget,
+    /// Budget checks allowed to fail for now (check name -> reason), e.g. `qemu_ram_window_64`.
+    #[serde(default)]
+    over_budget: BTreeMap<String, String>,
     qemu: QemuSizes,
     pygamer: PygamerSizes,
 }
@@ -40,6 +47,12 @@ struct QemuSizes {
     sections: BTreeMap<String, u64>,
     flash_bytes: u64,
     static_ram_bytes: u64,
+    /// Per window: peak stack and RAM (static + peak stack).
+    windows: BTreeMap<String, WindowRam>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct WindowRam {
     stack_peak_bytes: u64,
     ram_bytes: u64,
 }
@@ -64,8 +77,8 @@ fn measure() -> SizeFile {
 
     let dir = firmware_target_dir().join("sizes");
     std::fs::create_dir_all(&dir).expect("sizes folder");
-    let mut stack = 0;
-    for window in [64, 32] {
+    let mut windows = BTreeMap::new();
+    for window in WINDOWS {
         // A full structured generation with every output file written (the PNG writer has the
         // largest frame of the output code).
         let args = format!("seed=9 temp=0.8 topk=8 window={window} quiet");
@@ -76,7 +89,13 @@ fn measure() -> SizeFile {
             .value("stack_peak_bytes")
             .unwrap_or_else(|| panic!("no stack report:\n{}", run.output));
         eprintln!("window {window}: peak stack {peak} bytes");
-        stack = stack.max(peak);
+        windows.insert(
+            window.to_string(),
+            WindowRam {
+                stack_peak_bytes: peak,
+                ram_bytes: static_ram + peak,
+            },
+        );
     }
 
     let pg_elf = build_firmware_for("pygamer", &model).unwrap_or_else(|e| panic!("{e}"));
@@ -85,20 +104,36 @@ fn measure() -> SizeFile {
 
     SizeFile {
         about: "Release firmware-demo sizes in bytes, measured by `cargo test -p pxby-tests --test sizes` \
-                (llvm-size -A; peak stack by stack painting in QEMU, max over windows 64 and 32). \
+                (llvm-size -A; peak stack by stack painting in QEMU, per window). \
                 Re-record with PXBY_UPDATE_SIZES=1."
             .into(),
         budget: Budget { flash_bytes: BUDGET_FLASH, ram_bytes: BUDGET_RAM },
+        over_budget: BTreeMap::new(),
         qemu: QemuSizes {
             model_file_bytes,
             sections,
             flash_bytes: flash,
             static_ram_bytes: static_ram,
-            stack_peak_bytes: stack,
-            ram_bytes: static_ram + stack,
+            windows,
         },
         pygamer: PygamerSizes { sections: pg_sections, flash_bytes: pg_flash, static_ram_bytes: pg_ram },
     }
+}
+
+/// (check name, measured, budget).
+fn budget_checks(s: &SizeFile) -> Vec<(String, u64, u64)> {
+    let mut checks = vec![
+        ("qemu_flash".to_string(), s.qemu.flash_bytes, BUDGET_FLASH),
+        (
+            "pygamer_flash".to_string(),
+            s.pygamer.flash_bytes,
+            BUDGET_FLASH,
+        ),
+    ];
+    for (w, r) in &s.qemu.windows {
+        checks.push((format!("qemu_ram_window_{w}"), r.ram_bytes, BUDGET_RAM));
+    }
+    checks
 }
 
 fn write_atomic(path: &Path, text: &str) {
@@ -112,79 +147,92 @@ fn firmware_sizes_match_the_recorded_ones_and_fit_the_budget() {
     if !require_qemu("firmware_sizes_match_the_recorded_ones_and_fit_the_budget") {
         return;
     }
-    let now = measure();
-    eprintln!("{}", serde_json::to_string_pretty(&now).unwrap_or_default());
+    let mut now = measure();
     let path = sizes_path();
-    if std::env::var_os("PXBY_UPDATE_SIZES").is_some() {
+    let was: Option<SizeFile> = std::fs::read_to_string(&path)
+        .ok()
+        .map(|t| serde_json::from_str(&t).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    now.over_budget = was
+        .as_ref()
+        .map(|w| w.over_budget.clone())
+        .unwrap_or_default();
+    eprintln!("{}", serde_json::to_string_pretty(&now).unwrap_or_default());
+
+    let update = std::env::var_os("PXBY_UPDATE_SIZES").is_some();
+    if update {
         write_atomic(
             &path,
             &(serde_json::to_string_pretty(&now).unwrap_or_default() + "\n"),
         );
         eprintln!("recorded {}", path.display());
     }
-    assert!(
-        now.qemu.flash_bytes <= BUDGET_FLASH,
-        "flash {} > budget {BUDGET_FLASH}",
-        now.qemu.flash_bytes
-    );
-    assert!(
-        now.qemu.ram_bytes <= BUDGET_RAM,
-        "RAM {} > budget {BUDGET_RAM}",
-        now.qemu.ram_bytes
-    );
-    assert!(
-        now.pygamer.flash_bytes <= BUDGET_FLASH,
-        "PyGamer flash {} > budget",
-        now.pygamer.flash_bytes
-    );
 
-    if std::env::var_os("PXBY_UPDATE_SIZES").is_some() {
+    let mut failures = Vec::new();
+    for (name, value, budget) in budget_checks(&now) {
+        match (value > budget, now.over_budget.get(&name)) {
+            (true, None) => failures.push(format!("{name}: {value} bytes > budget {budget}")),
+            (true, Some(reason)) => eprintln!(
+                "\n*** KNOWN OVER BUDGET {name}: {value} bytes > {budget} ({reason}) ***\n"
+            ),
+            (false, Some(_)) => failures.push(format!(
+                "{name}: {value} bytes now fits the budget {budget}: remove its `over_budget` entry"
+            )),
+            (false, None) => {}
+        }
+    }
+    assert!(failures.is_empty(), "budget:\n{}", failures.join("\n"));
+    if update {
         return;
     }
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+
+    let was = was.unwrap_or_else(|| {
         panic!(
-            "{}: {e} (record it with PXBY_UPDATE_SIZES=1)",
+            "{}: missing (record it with PXBY_UPDATE_SIZES=1)",
             path.display()
         )
     });
-    let was: SizeFile =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(
         was.qemu.model_file_bytes, now.qemu.model_file_bytes,
         "the embedded model changed size: re-record with PXBY_UPDATE_SIZES=1"
     );
     let mut regressions = Vec::new();
-    let mut check = |what: &str, was: u64, now: u64| {
-        if now > was {
-            regressions.push(format!(
-                "{what}: {now} bytes, recorded {was} (+{})",
-                now - was
-            ));
-        } else if now < was {
-            eprintln!(
-                "note: {what} shrank from {was} to {now} bytes; re-record with PXBY_UPDATE_SIZES=1"
-            );
-        }
+    let mut check = |what: String, was: Option<u64>, now: u64| match was {
+        None => regressions.push(format!("{what}: not recorded (re-record)")),
+        Some(was) if now > was => regressions.push(format!(
+            "{what}: {now} bytes, recorded {was} (+{})",
+            now - was
+        )),
+        Some(was) if now < was => eprintln!(
+            "note: {what} shrank from {was} to {now} bytes; re-record with PXBY_UPDATE_SIZES=1"
+        ),
+        Some(_) => {}
     };
-    check("qemu flash", was.qemu.flash_bytes, now.qemu.flash_bytes);
     check(
-        "qemu static RAM",
-        was.qemu.static_ram_bytes,
+        "qemu flash".into(),
+        Some(was.qemu.flash_bytes),
+        now.qemu.flash_bytes,
+    );
+    check(
+        "qemu static RAM".into(),
+        Some(was.qemu.static_ram_bytes),
         now.qemu.static_ram_bytes,
     );
+    for (w, r) in &now.qemu.windows {
+        let old = was.qemu.windows.get(w).map(|o| o.stack_peak_bytes);
+        check(
+            format!("qemu peak stack, window {w}"),
+            old,
+            r.stack_peak_bytes,
+        );
+    }
     check(
-        "qemu peak stack",
-        was.qemu.stack_peak_bytes,
-        now.qemu.stack_peak_bytes,
-    );
-    check(
-        "pygamer flash",
-        was.pygamer.flash_bytes,
+        "pygamer flash".into(),
+        Some(was.pygamer.flash_bytes),
         now.pygamer.flash_bytes,
     );
     check(
-        "pygamer static RAM",
-        was.pygamer.static_ram_bytes,
+        "pygamer static RAM".into(),
+        Some(was.pygamer.static_ram_bytes),
         now.pygamer.static_ram_bytes,
     );
     assert!(
