@@ -40,7 +40,10 @@ fn main() -> ! {
     };
     ticks::start(&mut cp.SYST);
 
-    let line = semihost::command_line(CMDLINE);
+    let Some(line) = semihost::command_line(CMDLINE) else {
+        hprintln!("error: the command line is longer than 512 bytes or not UTF-8");
+        semihost::exit(2)
+    };
     let opts = match args::parse(line) {
         Ok(o) => o,
         Err(args::BadArg(word)) => {
@@ -236,10 +239,7 @@ impl TextOut {
             return;
         }
         match vocab::decode(token) {
-            Some(Symbol::Byte(b)) if token == ROW_SEP || token == SEG_SEP => {
-                let _ = b;
-                self.flush();
-            }
+            Some(Symbol::Byte(_)) if token == ROW_SEP || token == SEG_SEP => self.flush(),
             Some(Symbol::Byte(b)) => {
                 let c = if b.is_ascii_graphic() || b == b' ' {
                     b

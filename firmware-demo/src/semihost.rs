@@ -12,9 +12,10 @@ const SYS_EXIT_EXTENDED: usize = 0x20;
 /// ADP_Stopped_ApplicationExit.
 const APPLICATION_EXIT: usize = 0x20026;
 
-/// The command line given to QEMU with `-append`, without its first word (the program name).
-/// `buf` receives it; returns the used part (empty when there is none or it is not UTF-8).
-pub fn command_line(buf: &mut [u8]) -> &str {
+/// The command line given to QEMU with `-append`, without its first word (the program name that
+/// QEMU puts first). `buf` receives it. `None` when the host refuses it (e.g. longer than `buf`)
+/// or it is not UTF-8; `Some("")` when there are no arguments.
+pub fn command_line(buf: &mut [u8]) -> Option<&str> {
     // The host writes the length back into the argument block.
     let mut block = [buf.as_mut_ptr() as usize, buf.len()];
     // SAFETY: `block` points at `buf`, which outlives the call; the host writes at most len bytes.
@@ -24,13 +25,10 @@ pub fn command_line(buf: &mut [u8]) -> &str {
     // SAFETY: `block[1]` is initialised; read it volatile so the host's write-back is seen.
     let len = unsafe { ptr::read_volatile(&block[1]) };
     if status != 0 || len > buf.len() {
-        return "";
+        return None;
     }
-    let line = core::str::from_utf8(&buf[..len]).unwrap_or("");
-    match line.split_once(' ') {
-        Some((_, rest)) => rest,
-        None => "",
-    }
+    let line = core::str::from_utf8(&buf[..len]).ok()?;
+    Some(line.split_once(' ').map_or("", |(_, rest)| rest))
 }
 
 /// A host file opened for writing (truncated).
