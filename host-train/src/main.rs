@@ -111,9 +111,9 @@ struct TrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
-    /// AdamW learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    /// AdamW learning rate [default: 1e-3]; with --resume, the new rate from the next epoch on.
+    #[arg(long)]
+    lr: Option<f64>,
     /// AdamW decoupled weight decay (PyTorch's default).
     #[arg(long, default_value_t = 0.01)]
     weight_decay: f64,
@@ -192,7 +192,7 @@ fn run_train(a: TrainArgs) -> Result<()> {
         seq_len: a.seq_len as usize,
         stride: a.stride as usize,
         batch: a.batch as usize,
-        lr: a.lr,
+        lr: a.lr.unwrap_or(1e-3),
         weight_decay: a.weight_decay,
         epochs: a.epochs,
         patience: a.patience,
@@ -212,6 +212,17 @@ fn run_train(a: TrainArgs) -> Result<()> {
         progress: !a.quiet,
         verbose: true,
     };
+    if a.resume
+        && let Some(lr) = a.lr
+    {
+        // A resumed run keeps its run.json; --lr changes its learning rate from the next epoch.
+        let mut saved = RunConfig::load(&opts.out)?;
+        if saved.lr != lr {
+            println!("learning rate {} -> {lr} from the next epoch on", saved.lr);
+            saved.lr = lr;
+            saved.save(&opts.out)?;
+        }
+    }
     let state = train(cfg, &data, &opts)?;
     println!(
         "done: {} epochs, {:.1} s of training, best validation loss {:.4} at epoch {}",

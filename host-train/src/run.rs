@@ -79,17 +79,24 @@ pub struct EpochRecord {
     pub val_f1: f64,
     /// Wall-clock seconds of the epoch (training + validation).
     pub seconds: f64,
+    /// AdamW learning rate of the epoch (a resumed run may change it).
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+}
+
+fn default_lr() -> f64 {
+    1e-3
 }
 
 impl EpochRecord {
     /// CSV header of [`EpochRecord::csv_row`].
     pub const CSV_HEADER: &'static str =
-        "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,seconds";
+        "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,lr,seconds";
 
     /// One CSV row (no newline).
     pub fn csv_row(&self) -> String {
         format!(
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.3}",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{:.3}",
             self.epoch,
             self.steps,
             self.train_loss,
@@ -98,6 +105,7 @@ impl EpochRecord {
             self.val_loss,
             self.val_acc,
             self.val_f1,
+            self.lr,
             self.seconds
         )
     }

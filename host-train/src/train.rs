@@ -99,7 +99,8 @@ pub fn evaluate(model: &dyn Family, windows: &Windows, device: Device) -> Result
 
 /// Trains (or, with `opts.resume`, continues) the run described by `cfg` in `opts.out`.
 /// With `resume`, the run's saved `run.json` wins over `cfg` except for `epochs` and `patience`,
-/// which may be raised to extend a run. Returns the final state.
+/// which may be raised to extend a run (to change the learning rate of a resumed run, edit
+/// `run.json` first, as `host-train train --resume --lr X` does). Returns the final state.
 pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<TrainState> {
     let out = &opts.out;
     let ckpt_path = out.join(files::CHECKPOINT);
@@ -239,6 +240,7 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
             val_acc: val.accuracy(),
             val_f1: val.weighted_f1(),
             seconds,
+            lr: cfg.lr,
         };
         state.epoch = epoch;
         state.opt_step = opt.step;

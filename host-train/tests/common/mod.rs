@@ -81,7 +81,7 @@ pub fn pokemon_source() -> std::path::PathBuf {
     shared.join("data/pokemon")
 }
 
-/// A real dataset of the first 120 Pokémon (108 training, 12 validation items), built once
+/// A real dataset of the first 120 rows of the shared pokedex.csv (about a tenth validation), built once
 /// with pxby-tools' builder from the shared data and cached under the target folder.
 /// `PXBY_TEST_DATASET=FILE` uses an existing dataset file instead.
 pub fn small_dataset() -> std::path::PathBuf {
