@@ -33,6 +33,9 @@ enum Command {
     Export(ExportArgs),
     /// SPEC §8 evaluation of a run's tch model (shared code of pxby_tools::eval).
     Eval(EvalArgs),
+    /// Train and evaluate the paper's Table 1 (15 configurations) with one budget; writes
+    /// table1.md and figure2.png (resumable).
+    Table(host_train::table::TableOptions),
 }
 
 #[derive(Args)]
@@ -270,6 +273,7 @@ fn main() -> ExitCode {
         Command::Train(a) => run_train(a),
         Command::Export(a) => run_export(a),
         Command::Eval(a) => run_eval(a),
+        Command::Table(a) => host_train::table::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

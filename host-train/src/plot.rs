@@ -23,7 +23,7 @@ const FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// Registers a system font for plotters once; returns whether text can be drawn.
-fn have_font() -> bool {
+pub(crate) fn have_font() -> bool {
     static FONT: OnceLock<bool> = OnceLock::new();
     *FONT.get_or_init(|| {
         for path in FONT_CANDIDATES {

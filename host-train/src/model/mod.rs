@@ -2,10 +2,12 @@
 //!
 //! Every family maps contexts `[B, L, 9]` (i64 token ids, row-major 3x3) to next-token logits
 //! `[B, V]` taken at the last position. Families share the embedding front ([`embed`]) and the
-//! head. Only the RNN family exists today; attention and Mamba (issue 7) go next to [`rnn`] as new
-//! [`FamilyKind`] variants and new [`Family`] implementations.
+//! head: the RNN family ([`rnn`], the one pxby-core runs), the attention family ([`attention`])
+//! and the SSM family ([`mamba`]), the last two for the paper's Table 1 only.
 
+pub mod attention;
 pub mod embed;
+pub mod mamba;
 pub mod rnn;
 
 use pxby_core::config::ModelConfig;
@@ -21,6 +23,16 @@ pub enum FamilyKind {
     /// PxByEmbed → LSTM stack (first layer optionally bidirectional) → linear head.
     /// The only family pxby-core runs.
     Rnn,
+    /// PxByEmbed → linear dim→d_state → TransformerEncoder (4 heads, no positional encoding, as
+    /// in the paper) → head on the last position.
+    Attention,
+    /// As [`FamilyKind::Attention`] with learned absolute positions added before the encoder.
+    AttentionLearned,
+    /// As [`FamilyKind::Attention`] with sinusoidal positions added before the encoder.
+    AttentionSinusoidal,
+    /// PxByEmbed → linear dim→d_state → Mamba blocks (first bidirectional when configured) →
+    /// head on the last position.
+    Ssm,
 }
 
 /// A model: its family and the hyper-parameters in pxby-core's terms.
@@ -51,6 +63,22 @@ pub fn build(path: &nn::Path, spec: &ModelSpec) -> Result<Box<dyn Family>> {
     }
     match spec.family {
         FamilyKind::Rnn => Ok(Box::new(rnn::RnnModel::new(path, &spec.config)?)),
+        FamilyKind::Attention => Ok(Box::new(attention::AttentionModel::new(
+            path,
+            &spec.config,
+            attention::Positions::None,
+        )?)),
+        FamilyKind::AttentionLearned => Ok(Box::new(attention::AttentionModel::new(
+            path,
+            &spec.config,
+            attention::Positions::Learned,
+        )?)),
+        FamilyKind::AttentionSinusoidal => Ok(Box::new(attention::AttentionModel::new(
+            path,
+            &spec.config,
+            attention::Positions::Sinusoidal,
+        )?)),
+        FamilyKind::Ssm => Ok(Box::new(mamba::MambaModel::new(path, &spec.config)?)),
     }
 }
 

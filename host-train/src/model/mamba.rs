@@ -1,0 +1,235 @@
+//! The SSM family (the paper's "SSM" rows, SPEC §6): PxByEmbed (`dim`) → linear `dim → d_state`
+//! (omitted when equal) → `depth` Mamba blocks → LayerNorm → linear head on the last position.
+//!
+//! A Mamba block (Gu & Dao 2023), written with tch tensor ops, width `d = d_state`:
+//! `in_proj` (d → 2·d_inner, d_inner = 2d, no bias) splits into `x` and the gate `z`; `x` goes
+//! through a causal depthwise `conv1d` (kernel 4) and SiLU; `x_proj` (d_inner → dt_rank + 2N, no
+//! bias) gives the input-dependent `Δ` (through `dt_proj` and softplus), `B` and `C`;
+//! `A = −exp(A_log)`; the selective scan ([`selective_scan`], sequential over the window)
+//! computes `h_t = exp(Δ_t A) h_{t−1} + Δ_t B_t x_t`, `y_t = C_t h_t + D x_t`; the output is
+//! `out_proj(y · SiLU(z))`. N = [`D_STATE`] (Mamba's default), dt_rank = ⌈d/16⌉.
+//!
+//! Layer 1 is bidirectional when the configuration says so, as in the paper:
+//! `LayerNorm(m(x) + flip(m(flip(x))))` (one block `m` read both ways). Every other layer is a
+//! pre-norm residual block `x + m(LayerNorm(x))`.
+//!
+//! Variables: `input.*`, `layers.K.{in_proj.weight, conv1d.weight, conv1d.bias, x_proj.weight,
+//! dt_proj.weight, dt_proj.bias, A_log, D, out_proj.weight, norm.weight, norm.bias}`,
+//! `norm_f.*`, `head.*`.
+
+use pxby_core::config::ModelConfig;
+use tch::{Kind, Tensor, nn};
+
+use super::attention::{LayerNorm, Linear};
+use super::{Family, var};
+use crate::error::{Error, Result};
+
+/// Size `N` of the selective state per channel (Mamba's default).
+pub const D_STATE: i64 = 16;
+/// Kernel of the causal depthwise convolution.
+pub const D_CONV: i64 = 4;
+/// `d_inner = EXPAND · d_model`.
+pub const EXPAND: i64 = 2;
+
+/// The selective scan, sequential over the window.
+///
+/// Shapes: `u`, `delta` `[B, L, D]`; `a` `[D, N]`; `b`, `c` `[B, L, N]`; `d` `[D]` → `[B, L, D]`.
+/// For each batch row, channel `i` and step `t` (from a zero state):
+/// `h[i,n] = exp(Δ[t,i]·A[i,n])·h[i,n] + Δ[t,i]·B[t,n]·u[t,i]`, `y[t,i] = Σ_n C[t,n]·h[i,n] + D[i]·u[t,i]`.
+pub fn selective_scan(
+    u: &Tensor,
+    delta: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    d: &Tensor,
+) -> Tensor {
+    let size = u.size();
+    let (batch, l, dim) = (size[0], size[1], size[2]);
+    let n = a.size()[1];
+    // Discretised transition and input for every step: [B, L, D, N].
+    let da = (delta.unsqueeze(-1) * a).exp();
+    let dbu = (delta * u).unsqueeze(-1) * b.unsqueeze(2);
+    let mut h = Tensor::zeros([batch, dim, n], (u.kind(), u.device()));
+    let mut states = Vec::with_capacity(l as usize);
+    for t in 0..l {
+        h = da.select(1, t) * &h + dbu.select(1, t);
+        states.push(h.shallow_clone());
+    }
+    if states.is_empty() {
+        return u * d;
+    }
+    let hs = Tensor::stack(&states, 1);
+    (hs * c.unsqueeze(2)).sum_dim_intlist(-1, false, Kind::Float) + u * d
+}
+
+/// One Mamba block of width `d_model`.
+#[derive(Debug)]
+pub struct MambaBlock {
+    d_inner: i64,
+    dt_rank: i64,
+    in_proj: Linear,
+    conv_w: Tensor,
+    conv_b: Tensor,
+    x_proj: Linear,
+    dt_proj: Linear,
+    a_log: Tensor,
+    d: Tensor,
+    out_proj: Linear,
+}
+
+impl MambaBlock {
+    /// Creates the block's variables under `path` with Mamba's initialisation (A_log = log 1..N,
+    /// D = 1, dt_proj bias = softplus⁻¹ of Δ drawn log-uniformly in [0.001, 0.1]).
+    pub fn new(path: &nn::Path, d_model: i64) -> Result<Self> {
+        let d_inner = EXPAND * d_model;
+        let dt_rank = (d_model + 15) / 16;
+        let in_proj = Linear::new(&(path / "in_proj"), d_model, 2 * d_inner, false)?;
+        let cp = path / "conv1d";
+        let bound = 1.0 / (D_CONV as f64).sqrt();
+        let uniform = nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let conv_w = var(&cp, "weight", &[d_inner, 1, D_CONV], uniform)?;
+        let conv_b = var(&cp, "bias", &[d_inner], uniform)?;
+        let x_proj = Linear::new(&(path / "x_proj"), d_inner, dt_rank + 2 * D_STATE, false)?;
+        let dp = path / "dt_proj";
+        let std = (dt_rank as f64).powf(-0.5);
+        let dt_w = var(
+            &dp,
+            "weight",
+            &[d_inner, dt_rank],
+            nn::Init::Uniform { lo: -std, up: std },
+        )?;
+        let mut dt_b = var(&dp, "bias", &[d_inner], nn::Init::Const(0.0))?;
+        let mut a_log = var(path, "A_log", &[d_inner, D_STATE], nn::Init::Const(0.0))?;
+        let d = var(path, "D", &[d_inner], nn::Init::Const(1.0))?;
+        let device = dt_b.device();
+        tch::no_grad(|| {
+            let (lo, hi) = (0.001f64.ln(), 0.1f64.ln());
+            let dt = (Tensor::rand([d_inner], (Kind::Float, device)) * (hi - lo) + lo)
+                .exp()
+                .clamp_min(1e-4);
+            // inverse softplus: dt + log(1 − exp(−dt))
+            let inv = &dt + (-(-&dt).expm1()).log();
+            dt_b.copy_(&inv);
+            let a = Tensor::arange_start(1, D_STATE + 1, (Kind::Float, device))
+                .log()
+                .unsqueeze(0)
+                .repeat([d_inner, 1]);
+            a_log.copy_(&a);
+        });
+        let out_proj = Linear::new(&(path / "out_proj"), d_inner, d_model, false)?;
+        Ok(MambaBlock {
+            d_inner,
+            dt_rank,
+            in_proj,
+            conv_w,
+            conv_b,
+            x_proj,
+            dt_proj: Linear {
+                weight: dt_w,
+                bias: Some(dt_b),
+            },
+            a_log,
+            d,
+            out_proj,
+        })
+    }
+
+    /// `[B, L, d_model]` → `[B, L, d_model]` (causal: position t sees positions ≤ t).
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let l = x.size()[1];
+        let xz = self.in_proj.forward(x);
+        let parts = xz.chunk(2, -1);
+        let (xi, z) = (&parts[0], &parts[1]);
+        let xc = xi
+            .transpose(1, 2)
+            .conv1d(
+                &self.conv_w,
+                Some(&self.conv_b),
+                [1],
+                [D_CONV - 1],
+                [1],
+                self.d_inner,
+            )
+            .narrow(2, 0, l)
+            .transpose(1, 2)
+            .silu();
+        let dbc = self
+            .x_proj
+            .forward(&xc)
+            .split_with_sizes([self.dt_rank, D_STATE, D_STATE], -1);
+        let delta = self.dt_proj.forward(&dbc[0]).softplus();
+        let a = -self.a_log.exp();
+        let y = selective_scan(&xc, &delta, &a, &dbc[1], &dbc[2], &self.d);
+        self.out_proj.forward(&(y * z.silu()))
+    }
+}
+
+/// The SSM family model.
+#[derive(Debug)]
+pub struct MambaModel {
+    embed: super::embed::EmbedFront,
+    input: Option<Linear>,
+    bidirectional: bool,
+    layers: Vec<(MambaBlock, LayerNorm)>,
+    norm_f: LayerNorm,
+    head: Linear,
+}
+
+impl MambaModel {
+    /// Creates the variables under `root`: width `cfg.d_state`, `cfg.depth` blocks, the first
+    /// bidirectional when `cfg.bidirectional`.
+    pub fn new(root: &nn::Path, cfg: &ModelConfig) -> Result<Self> {
+        let width = cfg.d_state as i64;
+        if width < 1 || cfg.depth < 1 {
+            return Err(Error::Usage(format!("ssm: invalid configuration {cfg:?}")));
+        }
+        let embed = super::embed::EmbedFront::new(root, cfg)?;
+        let dim = cfg.dim as i64;
+        let input = if dim != width {
+            Some(Linear::new(&(root / "input"), dim, width, true)?)
+        } else {
+            None
+        };
+        let mut layers = Vec::with_capacity(cfg.depth as usize);
+        for k in 0..cfg.depth as usize {
+            let p = root / "layers" / k;
+            layers.push((
+                MambaBlock::new(&p, width)?,
+                LayerNorm::new(&(&p / "norm"), width)?,
+            ));
+        }
+        Ok(MambaModel {
+            embed,
+            input,
+            bidirectional: cfg.bidirectional,
+            layers,
+            norm_f: LayerNorm::new(&(root / "norm_f"), width)?,
+            head: Linear::new(&(root / "head"), width, cfg.vocab as i64, true)?,
+        })
+    }
+}
+
+impl Family for MambaModel {
+    fn forward(&self, contexts: &Tensor) -> Tensor {
+        let mut x = self.embed.forward(contexts);
+        if let Some(input) = &self.input {
+            x = input.forward(&x);
+        }
+        for (k, (block, norm)) in self.layers.iter().enumerate() {
+            x = if k == 0 && self.bidirectional {
+                // both directions in one batch: [x; flip(x)]
+                let b = x.size()[0];
+                let y = block.forward(&Tensor::cat(&[&x, &x.flip([1])], 0));
+                let back = y.narrow(0, b, b).flip([1]);
+                norm.forward(&(y.narrow(0, 0, b) + back))
+            } else {
+                &x + block.forward(&norm.forward(&x))
+            };
+        }
+        self.head.forward(&self.norm_f.forward(&x.select(1, -1)))
+    }
+}
