@@ -74,8 +74,15 @@ pub fn render(model: &Model<'_>, opts: &Options<'_>) -> Result<Card, CardError> 
     let draw = |e: core::convert::Infallible| CardError::Generate(format!("{e:?}"));
     screen.draw_frame(&mut display).map_err(draw)?;
     let mut tokens = Vec::new();
-    demo::run(model, opts, &mut screen, &mut display, |t| tokens.push(t), || 0)
-        .map_err(|e| CardError::Generate(e.to_string()))?;
+    demo::run(
+        model,
+        opts,
+        &mut screen,
+        &mut display,
+        |t| tokens.push(t),
+        || 0,
+    )
+    .map_err(|e| CardError::Generate(e.to_string()))?;
     screen.finish(&mut display).map_err(draw)?;
     Ok(Card { tokens, display })
 }
@@ -99,7 +106,10 @@ impl Card {
         self.display
             .to_rgb_output_image(&settings)
             .save_png(path)
-            .map_err(|source| CardError::Png { path: path.display().to_string(), source })
+            .map_err(|source| CardError::Png {
+                path: path.display().to_string(),
+                source,
+            })
     }
 
     /// The stream's text: header, image size and caption.
@@ -126,7 +136,11 @@ pub fn text_of(tokens: &[u8]) -> CardText {
         rows.fold((0, 0), |(n, w), r| (n + 1, w.max(r.len())))
     });
     let caption = segments.next().map(as_text).unwrap_or_default();
-    CardText { header, image, caption }
+    CardText {
+        header,
+        image,
+        caption,
+    }
 }
 
 #[cfg(test)]
@@ -135,7 +149,11 @@ mod tests {
 
     #[test]
     fn text_of_splits_segments() {
-        let t = |s: &str| s.bytes().map(|b| vocab::byte_to_token(b).unwrap()).collect::<Vec<u8>>();
+        let t = |s: &str| {
+            s.bytes()
+                .map(|b| vocab::byte_to_token(b).unwrap())
+                .collect::<Vec<u8>>()
+        };
         let mut stream = t("(2, 3)\n");
         stream.extend([60, 61, 62, ROW_SEP, 63, 64, 65, SEG_SEP]);
         stream.extend(t("a small cat.\n"));
@@ -143,6 +161,12 @@ mod tests {
         assert_eq!(text.header, "(2, 3)");
         assert_eq!(text.image, (2, 3));
         assert_eq!(text.caption, "a small cat.");
-        assert_eq!(text_of(&[]), CardText { image: (0, 0), ..CardText::default() });
+        assert_eq!(
+            text_of(&[]),
+            CardText {
+                image: (0, 0),
+                ..CardText::default()
+            }
+        );
     }
 }
