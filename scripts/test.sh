@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing (the pinned toolchain and
+# its targets, QEMU, libtorch), then checks formatting and lints, proves the no_std builds, builds
+# both firmware boards and runs every test of the workspace (pxby-core, tools, host-train with
+# libtorch, and the firmware in QEMU against the host). Idempotent; `.ci/run` calls it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+start=$SECONDS
+step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
+
+step "toolchain (rust-toolchain.toml: 1.95.0 + thumbv7em, thumbv6m, wasm32)"
+rustup toolchain install
+step "QEMU"
+scripts/setup-qemu.sh
+step "libtorch for host-train"
+scripts/setup-torch.sh
+
+step "format"
+cargo fmt --all -- --check
+step "clippy: host crates"
+cargo clippy --workspace --all-targets -- -D warnings
+step "clippy: firmware (both boards)"
+cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu -- -D warnings
+cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --no-default-features --features pygamer -- -D warnings
+
+step "no_std: pxby-core for Cortex-M4F, Cortex-M0+ and wasm"
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi wasm32-unknown-unknown; do
+    cargo build -p pxby-core --release --target "$target"
+done
+step "firmware: release builds (qemu, pygamer)"
+cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features qemu
+cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --no-default-features --features pygamer
+
+step "tests: the whole workspace (pxby-core, tools, host-train, QEMU parity and sizes)"
+cargo test --workspace
