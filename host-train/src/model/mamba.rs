@@ -52,8 +52,10 @@ pub fn selective_scan(
     let dbu = (delta * u).unsqueeze(-1) * b.unsqueeze(2);
     let mut h = Tensor::zeros([batch, dim, n], (u.kind(), u.device()));
     let mut states = Vec::with_capacity(l as usize);
-    for t in 0..l {
-        h = da.select(1, t) * &h + dbu.select(1, t);
+    // unbind, not select: the backward of unbind is one stack, while each select's backward
+    // would allocate a zero tensor of the whole [B, L, D, N] (quadratic in L).
+    for (da_t, dbu_t) in da.unbind(1).iter().zip(dbu.unbind(1).iter()) {
+        h = da_t * &h + dbu_t;
         states.push(h.shallow_clone());
     }
     if states.is_empty() {
