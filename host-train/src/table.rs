@@ -638,7 +638,8 @@ fn best_of<'a>(
 /// Figure 2: loss, accuracy and weighted F1 per epoch (train solid, validation dashed) of the
 /// best RNN, attention and SSM rows that exist.
 pub fn figure2(path: &Path, rows: &[Row], results: &[Option<RowResult>]) -> Result<()> {
-    let families: [(&str, fn(FamilyKind) -> bool, RGBColor); 3] = [
+    type IsFamily = fn(FamilyKind) -> bool;
+    let families: [(&str, IsFamily, RGBColor); 3] = [
         ("RNN", |f| f == FamilyKind::Rnn, BLUE),
         (
             "Att",

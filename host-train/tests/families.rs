@@ -176,7 +176,7 @@ fn mamba_block_is_causal() {
     let block = MambaBlock::new(&vs.root(), 8).expect("block");
     let _g = tch::no_grad_guard();
     let x = Tensor::randn([1, 10, 8], (Kind::Float, Device::Cpu));
-    let mut x2 = x.copy();
+    let x2 = x.copy();
     let _ = x2.narrow(1, 6, 1).fill_(3.0);
     let (y, y2) = (block.forward(&x), block.forward(&x2));
     assert_eq!(y.size(), vec![1, 10, 8]);

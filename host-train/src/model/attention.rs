@@ -237,16 +237,14 @@ impl Family for AttentionModel {
         }
         let l = x.size()[1];
         let device = x.device();
-        match (self.positions, &self.pos) {
+        let mut x = match (self.positions, &self.pos) {
             (Positions::Learned, Some(table)) => {
                 let idx = Tensor::arange(l, (Kind::Int64, device)).clamp_max(MAX_POSITIONS - 1);
-                x = x + table.index_select(0, &idx).unsqueeze(0);
+                &x + table.index_select(0, &idx).unsqueeze(0)
             }
-            (Positions::Sinusoidal, _) => {
-                x = x + sinusoidal(l, self.width, device).unsqueeze(0);
-            }
-            _ => {}
-        }
+            (Positions::Sinusoidal, _) => &x + sinusoidal(l, self.width, device).unsqueeze(0),
+            _ => x,
+        };
         for layer in &self.layers {
             x = layer.forward(&x);
         }
