@@ -114,13 +114,13 @@ where
         structured: opts.mode == Mode::Structured,
         ..generate::Options::default()
     };
+    // The generator's big arrays (~30 KB for window 64) live in this frame, written once in
+    // place (zeroed) and only borrowed by the generator: one window's buffers are on the stack
+    // at a time, so RAM = static + this frame, not the sum of both windows' buffers.
+    let mut buffers = generate::Buffers::<W>::new();
     let t0 = clock();
-    // Used in place inside the `Result`: moving the ~30 KB generator out would copy it.
-    let mut created = generate::Generator::<W>::new(model, prompt, options);
-    let generator = match &mut created {
-        Ok(g) => g,
-        Err(e) => return Err(DemoError::Generate(*e)),
-    };
+    let mut generator = generate::Generator::new(model, &mut buffers, prompt, options)
+        .map_err(DemoError::Generate)?;
     run.model_ticks += clock() - t0;
     while run.generated < opts.max_tokens {
         let full = generator.window_len() == W;

@@ -9,7 +9,7 @@ mod common;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pxby_core::Model;
 use pxby_core::config::ModelConfig;
-use pxby_core::generate::{Generator, Options};
+use pxby_core::generate::{Buffers, Generator, Options};
 use pxby_core::quant::WeightType;
 
 /// Multiply-accumulates per generated token with a full window of `w` tokens.
@@ -40,7 +40,8 @@ fn bench_window<const W: usize>(c: &mut Criterion, models: &[(WeightType, Vec<u8
             .cycle()
             .take(W)
             .collect();
-        let mut g: Generator<'_, W> = Generator::new(&model, &prompt, Options::default()).unwrap();
+        let mut buffers = Buffers::<W>::boxed();
+        let mut g = Generator::new(&model, &mut buffers, &prompt, Options::default()).unwrap();
         assert_eq!(g.window_len(), W);
         println!(
             "PAPER_BEST {wt:?} W={W}: {} MACs/token, generator RAM {} bytes",

@@ -8,9 +8,12 @@
 //!
 //! - `W`: window (default 64), `D`: largest `dim` (default 81), `S`: largest `d_state`
 //!   (default 32) — the defaults fit the paper's best model exactly.
-//! - RAM: `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452
-//!   (logits) + ~180 (cursor, PRNG, state) bytes. For `Generator<64>` (PAPER_BEST) that is
-//!   20,736 + 8,192 + 640 + 452 + … ≈ 30.2 KB; [`Generator::RAM_BYTES`] gives the exact size.
+//! - RAM: the big arrays are a separate [`Buffers`] that the generator borrows, so firmware can
+//!   keep them in a `.bss` static or one stack frame and nothing 30 KB large is ever moved:
+//!   `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452 (logits)
+//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. The generator value
+//!   itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
+//!   bytes); [`Generator::RAM_BYTES`] is the sum.
 //!
 //! Sampling is greedy, temperature or top-k; randomness comes from [`Pcg32`] (integer only, so
 //! the same seed gives the same stream everywhere) and the softmax uses [`crate::math::exp`].
@@ -23,11 +26,12 @@
 //! #     .collect();
 //! # let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
 //! # let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap();
-//! use pxby_core::generate::{Generator, Options, Sampling};
+//! use pxby_core::generate::{Buffers, Generator, Options, Sampling};
 //! use pxby_core::vocab::Symbol;
 //! let model = Model::from_bytes(&bytes)?;
 //! let options = Options { structured: true, sampling: Sampling::TopK { k: 5, temperature: 0.8 }, seed: 7, ..Options::default() };
-//! let mut generator: Generator = Generator::from_text(&model, "(3, 4)\n", options)?;
+//! let mut buffers = Buffers::<64>::boxed(); // or `static` / stack `Buffers::new()` on a device
+//! let mut generator = Generator::from_text(&model, &mut buffers, "(3, 4)\n", options)?;
 //! let colours = generator.by_ref().take(3 * 5).filter(|s| matches!(s.symbol, Symbol::Colour(_))).count();
 //! assert_eq!(colours, 12); // 3 rows of 4 colours, each row ended by \t or \n
 //! # Ok::<(), pxby_core::Error>(())
@@ -385,21 +389,71 @@ fn sample(
     cand[n - 1]
 }
 
-/// A streaming generator over a window of the last `W` tokens (see the [module docs](self)).
+/// The large working arrays of a [`Generator`]: the embedding ring (`W × D` floats), the layer
+/// buffer (`W × S`), gates and cell state (`5 × S`) and the logits (113).
 ///
-/// `D` and `S` are the largest `dim` and `d_state` it can run; the defaults fit the paper's best
-/// model. It is also an [`Iterator`] of [`Step`]s (endless unless structured).
-#[derive(Clone, Debug)]
-pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usize = 32> {
-    model: &'m Model<'m>,
-    options: Options,
-    rng: Pcg32,
-    cursor: Cursor,
-    structure: Option<Structure>,
+/// They live outside the generator so that they can be placed where the caller wants — a
+/// zero-initialised `static` (`.bss`) or a stack frame on a microcontroller, a [`Buffers::boxed`]
+/// on the host — and are never moved: a [`Generator`] only borrows them. [`Buffers::new`] is a
+/// `const fn` returning all zeros. The contents are scratch: every generator overwrites what it
+/// reads, so one `Buffers` can serve many generators, one after another.
+///
+/// Size: [`Buffers::BYTES`] = `4·(W·D + W·S + 5·S + 113)`; 30,020 bytes for `Buffers<64>`
+/// (the paper's best model), 15,556 for `Buffers<32>`.
+pub struct Buffers<const W: usize = 64, const D: usize = 81, const S: usize = 32> {
     embeds: [[f32; D]; W],
     layer: [[f32; S]; W],
     work: [[f32; S]; 5],
     logits: [f32; VOCAB_SIZE],
+}
+
+impl<const W: usize, const D: usize, const S: usize> Buffers<W, D, S> {
+    /// Bytes of RAM the buffers take (`size_of::<Self>()`).
+    pub const BYTES: usize = core::mem::size_of::<Self>();
+
+    /// All-zero buffers (usable in a `static`).
+    pub const fn new() -> Self {
+        Buffers {
+            embeds: [[0.0; D]; W],
+            layer: [[0.0; S]; W],
+            work: [[0.0; S]; 5],
+            logits: [0.0; VOCAB_SIZE],
+        }
+    }
+
+    /// All-zero buffers on the heap (host convenience for large `W`, `D`, `S`).
+    #[cfg(feature = "alloc")]
+    pub fn boxed() -> alloc::boxed::Box<Self> {
+        alloc::boxed::Box::new(Self::new())
+    }
+}
+
+impl<const W: usize, const D: usize, const S: usize> Default for Buffers<W, D, S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const W: usize, const D: usize, const S: usize> core::fmt::Debug for Buffers<W, D, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Buffers<{W}, {D}, {S}> ({} bytes)", Self::BYTES)
+    }
+}
+
+/// A streaming generator over a window of the last `W` tokens (see the [module docs](self)).
+///
+/// `D` and `S` are the largest `dim` and `d_state` it can run; the defaults fit the paper's best
+/// model. Its large arrays are a borrowed [`Buffers`]; the generator itself is a few hundred
+/// bytes ([`Generator::STATE_BYTES`]). It is also an [`Iterator`] of [`Step`]s (endless unless
+/// structured).
+#[derive(Debug)]
+pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usize = 32> {
+    model: &'m Model<'m>,
+    buffers: &'m mut Buffers<W, D, S>,
+    options: Options,
+    rng: Pcg32,
+    cursor: Cursor,
+    structure: Option<Structure>,
     /// Ring index of the oldest token in the window.
     start: usize,
     /// Tokens in the window (≤ W).
@@ -407,33 +461,46 @@ pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usiz
 }
 
 impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> {
-    /// Bytes of RAM one generator takes (`size_of::<Self>()`).
-    pub const RAM_BYTES: usize = core::mem::size_of::<Self>();
+    /// Bytes of the generator value itself (model and buffer references, cursor, PRNG, grammar
+    /// state): `size_of::<Self>()`, without the borrowed [`Buffers`].
+    pub const STATE_BYTES: usize = core::mem::size_of::<Self>();
 
-    fn empty(model: &'m Model<'m>, options: Options, cursor: Cursor) -> Result<Self, Error> {
+    /// Bytes of RAM one generator needs in all: [`Generator::STATE_BYTES`] plus
+    /// [`Buffers::BYTES`] (the model weights stay wherever the file bytes are, e.g. flash).
+    pub const RAM_BYTES: usize = Self::STATE_BYTES + Buffers::<W, D, S>::BYTES;
+
+    fn empty(
+        model: &'m Model<'m>,
+        buffers: &'m mut Buffers<W, D, S>,
+        options: Options,
+        cursor: Cursor,
+    ) -> Result<Self, Error> {
         if W == 0 || model.dim() > D || model.d_state() > S {
             return Err(Error::Capacity);
         }
         Ok(Generator {
             model,
+            buffers,
             options,
             rng: Pcg32::new(options.seed, Options::STREAM),
             cursor,
             structure: options.structured.then(|| Structure::new(&options)),
-            embeds: [[0.0; D]; W],
-            layer: [[0.0; S]; W],
-            work: [[0.0; S]; 5],
-            logits: [0.0; VOCAB_SIZE],
             start: 0,
             len: 0,
         })
     }
 
-    /// A generator after a prompt of tokens (may be empty). In structured mode the prompt must
-    /// follow the layout (e.g. `(25, 22)\n` or a prefix of it), else [`Error::InvalidPrompt`].
-    /// Errors with [`Error::Capacity`] if the model is larger than `D`/`S` (or `W` is 0).
-    pub fn new(model: &'m Model<'m>, prompt: &[u8], options: Options) -> Result<Self, Error> {
-        let mut g = Self::empty(model, options, Cursor::new())?;
+    /// A generator after a prompt of tokens (may be empty), working in `buffers`. In structured
+    /// mode the prompt must follow the layout (e.g. `(25, 22)\n` or a prefix of it), else
+    /// [`Error::InvalidPrompt`]. Errors with [`Error::Capacity`] if the model is larger than
+    /// `D`/`S` (or `W` is 0).
+    pub fn new(
+        model: &'m Model<'m>,
+        buffers: &'m mut Buffers<W, D, S>,
+        prompt: &[u8],
+        options: Options,
+    ) -> Result<Self, Error> {
+        let mut g = Self::empty(model, buffers, options, Cursor::new())?;
         for &t in prompt {
             g.push(t)?;
         }
@@ -442,8 +509,13 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
 
     /// Like [`Generator::new`] with a text prompt: each byte must be in the vocabulary
     /// ([`Error::InvalidByte`] otherwise), `\t` and `\n` included.
-    pub fn from_text(model: &'m Model<'m>, prompt: &str, options: Options) -> Result<Self, Error> {
-        let mut g = Self::empty(model, options, Cursor::new())?;
+    pub fn from_text(
+        model: &'m Model<'m>,
+        buffers: &'m mut Buffers<W, D, S>,
+        prompt: &str,
+        options: Options,
+    ) -> Result<Self, Error> {
+        let mut g = Self::empty(model, buffers, options, Cursor::new())?;
         for b in prompt.bytes() {
             g.push(byte_to_token(b).ok_or(Error::InvalidByte(b))?)?;
         }
@@ -457,6 +529,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// point). Structured mode is not available here ([`Error::Unsupported`]).
     pub fn with_window(
         model: &'m Model<'m>,
+        buffers: &'m mut Buffers<W, D, S>,
         contexts: &[Context],
         cursor: Cursor,
         options: Options,
@@ -464,7 +537,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if options.structured {
             return Err(Error::Unsupported);
         }
-        let mut g = Self::empty(model, options, cursor)?;
+        let mut g = Self::empty(model, buffers, options, cursor)?;
         let skip = contexts.len().saturating_sub(W);
         for ctx in &contexts[skip..] {
             g.append(ctx)?;
@@ -478,7 +551,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         let slot = (self.start + self.len) % W;
         self.model.embed(
             ctx,
-            &mut self.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
+            &mut self.buffers.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
         )?;
         if self.len < W {
             self.len += 1;
@@ -505,7 +578,8 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// Computes and returns the next-token logits for the current window.
     pub fn logits(&mut self) -> &[f32; VOCAB_SIZE] {
         let d = self.model.dim();
-        let ring = &self.embeds.as_flattened()[..W * d];
+        let b = &mut *self.buffers;
+        let ring = &b.embeds.as_flattened()[..W * d];
         let (start, len) = (self.start, self.len);
         let row = |t: usize| {
             let i = (start + t) % W;
@@ -514,11 +588,11 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         self.model.forward_parts(
             row,
             len,
-            self.layer.as_flattened_mut(),
-            self.work.as_flattened_mut(),
-            &mut self.logits,
+            b.layer.as_flattened_mut(),
+            b.work.as_flattened_mut(),
+            &mut b.logits,
         );
-        &self.logits
+        &b.logits
     }
 
     /// The tokens allowed next: all of them, or the structured-mode set (empty when done).
@@ -539,7 +613,12 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             return None;
         }
         self.logits();
-        let token = sample(&self.logits, allowed, self.options.sampling, &mut self.rng);
+        let token = sample(
+            &self.buffers.logits,
+            allowed,
+            self.options.sampling,
+            &mut self.rng,
+        );
         let context = self.push(token).ok()?;
         Some(Step {
             token,

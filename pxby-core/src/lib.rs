@@ -33,7 +33,9 @@
 //!
 //! ## Memory
 //! No heap in the inference path. [`generate::Generator`]`<64>` (window 64, sized for the
-//! paper's best model) takes about 30.2 KB ([`generate::Generator::RAM_BYTES`]); a loaded
+//! paper's best model) needs about 30.2 KB ([`generate::Generator::RAM_BYTES`]), nearly all of
+//! it the caller-provided [`generate::Buffers`] (a `const fn new()`, so it can be a
+//! zero-initialised static; never moved by the generator); a loaded
 //! [`Model`] is a few hundred bytes of views into the file bytes, which may stay in flash.
 //!
 //! ## Features
@@ -45,7 +47,7 @@
 //! ```
 //! use pxby_core::config::ModelConfig;
 //! use pxby_core::format::{write_model, Metadata};
-//! use pxby_core::generate::{Generator, Options, Sampling};
+//! use pxby_core::generate::{Buffers, Generator, Options, Sampling};
 //! use pxby_core::quant::WeightType;
 //! use pxby_core::Model;
 //!
@@ -68,7 +70,8 @@
 //!     max_caption: 20,
 //!     ..Options::default()
 //! };
-//! let generator: Generator = Generator::from_text(&model, "(4, 3)\n", options)?;
+//! let mut buffers = Buffers::<64>::boxed(); // a `static` or stack `Buffers::new()` on a device
+//! let generator = Generator::from_text(&model, &mut buffers, "(4, 3)\n", options)?;
 //! let steps: Vec<_> = generator.collect();
 //! assert_eq!(steps.iter().filter(|s| pxby_core::vocab::is_colour(s.token)).count(), 12);
 //! # Ok::<(), pxby_core::Error>(())

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use pxby_core::config::ModelConfig;
 use pxby_core::context::{Context, contexts};
-use pxby_core::generate::{Cursor, Generator, Options, Pcg32, Sampling};
+use pxby_core::generate::{Buffers, Cursor, Generator, Options, Pcg32, Sampling};
 use pxby_core::quant::WeightType;
 use pxby_core::vocab::{Symbol, VOCAB_SIZE, byte_to_token};
 use pxby_core::{Error, Model};
@@ -25,7 +25,8 @@ fn window_matches_batch_forward_after_wrapping() {
     let model = Model::from_bytes(&bytes).unwrap();
     let stream = random_stream(&mut Rng(8));
     let all: Vec<Context> = contexts(&stream).collect();
-    let mut g: Generator<'_, 16, 32, 16> = Generator::new(&model, &[], Options::default()).unwrap();
+    let mut bg = Buffers::<16, 32, 16>::new();
+    let mut g = Generator::new(&model, &mut bg, &[], Options::default()).unwrap();
     let mut scratch = vec![0.0; model.scratch_len_for(16)];
     for (i, &t) in stream.iter().take(40).enumerate() {
         assert_eq!(g.push(t).unwrap(), all[i]);
@@ -44,15 +45,22 @@ fn window_matches_batch_forward_after_wrapping() {
     for &t in &stream[..40] {
         cursor.push(t);
     }
-    let mut h: Generator<'_, 16, 32, 16> =
-        Generator::with_window(&model, &all[..40], cursor, Options::default()).unwrap();
+    // Buffers reused after another generator (stale contents) give the same results.
+    let mut bh = Buffers::<16, 32, 16>::new();
+    {
+        let mut other = Generator::new(&model, &mut bh, &stream[..30], Options::default()).unwrap();
+        other.logits();
+    }
+    let mut h =
+        Generator::with_window(&model, &mut bh, &all[..40], cursor, Options::default()).unwrap();
     assert_eq!(h.logits(), g.logits());
     let a: Vec<_> = g.by_ref().take(20).collect();
     let b: Vec<_> = h.by_ref().take(20).collect();
     assert_eq!(a, b);
     assert!(matches!(
-        Generator::<16, 32, 16>::with_window(
+        Generator::with_window(
             &model,
+            &mut Buffers::<16, 32, 16>::new(),
             &all,
             Cursor::new(),
             Options {
@@ -75,7 +83,8 @@ fn reported_contexts_follow_the_batch_rule() {
             ..Options::default()
         };
         let prompt = [byte_to_token(b'(').unwrap()];
-        let mut g: Generator<'_, 32, 27, 12> = Generator::new(&model, &prompt, opts).unwrap();
+        let mut b = Buffers::<32, 27, 12>::new();
+        let mut g = Generator::new(&model, &mut b, &prompt, opts).unwrap();
         // Exact while no `\t`-row is wider than the cursor's capacity (64), as documented.
         let mut steps = Vec::new();
         while steps.len() < 300 && !g.cursor().overflowed() {
@@ -147,7 +156,8 @@ fn structured_generation_is_always_well_formed() {
                 max_side: 12,
                 max_caption: 40,
             };
-            let g: Generator = Generator::new(&model, &[], opts).unwrap();
+            let mut b = Buffers::<64>::boxed();
+            let g = Generator::new(&model, &mut b, &[], opts).unwrap();
             let tokens: Vec<u8> = g.map(|s| s.token).collect();
             sizes.insert(check_well_formed(&tokens, 12));
         }
@@ -161,7 +171,8 @@ fn structured_generation_is_always_well_formed() {
         max_caption: 30,
         ..Options::default()
     };
-    let mut g: Generator = Generator::from_text(&model, "(5, 7)\n", opts).unwrap();
+    let mut b = Buffers::<64>::boxed();
+    let mut g = Generator::from_text(&model, &mut b, "(5, 7)\n", opts).unwrap();
     let mut tokens: Vec<u8> = "(5, 7)"
         .bytes()
         .map(|b| byte_to_token(b).unwrap())
@@ -177,23 +188,23 @@ fn structured_generation_is_always_well_formed() {
         ..Options::default()
     };
     assert!(matches!(
-        Generator::<64>::from_text(&model, "(0, 3)\n", s),
+        Generator::from_text(&model, &mut b, "(0, 3)\n", s),
         Err(Error::InvalidPrompt)
     ));
     assert!(matches!(
-        Generator::<64>::from_text(&model, "(3, 99)\n", s),
+        Generator::from_text(&model, &mut b, "(3, 99)\n", s),
         Err(Error::InvalidPrompt)
     ));
     assert!(matches!(
-        Generator::<64>::from_text(&model, "hello", s),
+        Generator::from_text(&model, &mut b, "hello", s),
         Err(Error::InvalidPrompt)
     ));
     assert!(matches!(
-        Generator::<64>::from_text(&model, "é", s),
+        Generator::from_text(&model, &mut b, "é", s),
         Err(Error::InvalidByte(0xC3))
     ));
     assert!(matches!(
-        Generator::<64>::new(&model, &[200], s),
+        Generator::new(&model, &mut b, &[200], s),
         Err(Error::InvalidToken(200))
     ));
 }
@@ -211,7 +222,7 @@ fn seeded_sampling_is_deterministic() {
             seed,
             ..Options::default()
         };
-        Generator::<'_, 32, 27, 12>::new(&model, &[], opts)
+        Generator::new(&model, &mut Buffers::<32, 27, 12>::new(), &[], opts)
             .unwrap()
             .take(60)
             .map(|s| s.token)
@@ -237,22 +248,45 @@ fn capacity_is_checked_and_ram_documented() {
     let bytes = random_model(&ModelConfig::PAPER_BEST, 1, WeightType::I8);
     let model = Model::from_bytes(&bytes).unwrap();
     assert!(matches!(
-        Generator::<64, 80, 32>::new(&model, &[], Options::default()),
+        Generator::new(
+            &model,
+            &mut Buffers::<64, 80, 32>::new(),
+            &[],
+            Options::default()
+        ),
         Err(Error::Capacity)
     ));
     assert!(matches!(
-        Generator::<64, 81, 31>::new(&model, &[], Options::default()),
+        Generator::new(
+            &model,
+            &mut Buffers::<64, 81, 31>::new(),
+            &[],
+            Options::default()
+        ),
         Err(Error::Capacity)
     ));
     assert!(matches!(
-        Generator::<0, 81, 32>::new(&model, &[], Options::default()),
+        Generator::new(
+            &model,
+            &mut Buffers::<0, 81, 32>::new(),
+            &[],
+            Options::default()
+        ),
         Err(Error::Capacity)
     ));
     let ram = Generator::<64>::RAM_BYTES;
-    eprintln!("Generator<64> (PAPER_BEST) RAM: {ram} bytes");
-    assert!(ram < 31 * 1024, "{ram}");
+    let (state, buffers) = (Generator::<64>::STATE_BYTES, Buffers::<64>::BYTES);
+    eprintln!("Generator<64> (PAPER_BEST) RAM: {ram} bytes = {state} state + {buffers} buffers");
+    assert_eq!(buffers, 4 * (64 * 81 + 64 * 32 + 5 * 32 + VOCAB_SIZE));
+    assert_eq!(ram, state + buffers);
+    assert!(state < 512 && ram < 31 * 1024, "{state} {ram}");
+    assert_eq!(
+        Buffers::<32>::BYTES,
+        4 * (32 * 81 + 32 * 32 + 5 * 32 + VOCAB_SIZE)
+    );
     // An empty window predicts from the head bias alone.
-    let mut g: Generator = Generator::new(&model, &[], Options::default()).unwrap();
+    let mut b = Buffers::<64>::boxed();
+    let mut g = Generator::new(&model, &mut b, &[], Options::default()).unwrap();
     let bias = model.tensor_f32("head.bias").unwrap();
     assert_eq!(g.logits().to_vec(), bias);
     assert!(matches!(
