@@ -1,0 +1,99 @@
+//! The committed default model, run by tch and by pxby-core on real validation windows:
+//! f32 logits agree to 1e-4; the int8 export picks the same next token as tch on ≥ 98% of the
+//! windows. Needs libtorch and the dataset.
+
+mod common;
+
+use common::*;
+use host_train::export::{Weights, encode, import};
+use host_train::model::{FamilyKind, ModelSpec};
+use host_train::windows::Windows;
+use tch::Device;
+
+const DEFAULT_F32: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/models/default-f32.pxby"
+);
+
+#[test]
+fn default_model_f32_and_int8_agree_with_tch_on_validation_windows() {
+    tch::set_num_threads(1);
+    let bytes = std::fs::read(DEFAULT_F32).expect("fixtures/models/default-f32.pxby");
+    let f32_model = pxby_core::Model::from_bytes(&bytes).expect("load f32 model");
+    let built = import(&f32_model, Device::Cpu).expect("import into tch");
+    let spec = ModelSpec {
+        family: FamilyKind::Rnn,
+        config: *f32_model.config(),
+    };
+    let int8 = encode(
+        &run_config(spec, "h"),
+        &checkpoint_of(spec, &built.vars),
+        Weights::Int8,
+        "",
+    )
+    .expect("int8 encode");
+    let int8_model = pxby_core::Model::from_bytes(&int8).expect("load int8 model");
+
+    let data = validation_sequences();
+    // SPEC §8 windows: 64 contexts, stride 80, wrapping.
+    let windows = Windows::new(data, 64, 80);
+    assert!(windows.len() >= 100, "only {} windows", windows.len());
+    let (mut worst, mut same, mut tch_correct, mut int8_correct) = (0.0f32, 0usize, 0usize, 0usize);
+    for i in 0..windows.len() {
+        let (window, target) = windows.window(i);
+        let a = tch_logits(built.model.as_ref(), &window);
+        let b = core_logits(&f32_model, &window);
+        for (x, y) in a.iter().zip(&b) {
+            worst = worst.max((x - y).abs());
+        }
+        let q = core_logits(&int8_model, &window);
+        same += usize::from(argmax(&a) == argmax(&q));
+        tch_correct += usize::from(argmax(&a) == target as usize);
+        int8_correct += usize::from(argmax(&q) == target as usize);
+    }
+    let n = windows.len() as f64;
+    let agree = same as f64 / n;
+    println!(
+        "{} validation windows: max |tch - core f32| = {worst:e}; int8 argmax = tch argmax on {:.2}%; \
+         next-token accuracy tch {:.2}%, int8 {:.2}%",
+        windows.len(),
+        100.0 * agree,
+        100.0 * tch_correct as f64 / n,
+        100.0 * int8_correct as f64 / n
+    );
+    assert!(worst <= 1e-4, "max abs diff {worst}");
+    assert!(agree >= 0.98, "int8 agrees on {agree}");
+}
+
+#[test]
+fn shared_evaluation_scores_tch_and_core_alike() {
+    use host_train::eval::TchPredictor;
+    use pxby_tools::eval::{CorePredictor, EvalOptions, evaluate};
+    tch::set_num_threads(1);
+    let bytes = std::fs::read(DEFAULT_F32).expect("fixtures/models/default-f32.pxby");
+    let model = pxby_core::Model::from_bytes(&bytes).expect("load f32 model");
+    let built = import(&model, Device::Cpu).expect("import into tch");
+    let ds = pxby_tools::dataset::Dataset::read(small_dataset()).expect("dataset");
+    let items: Vec<_> = ds.split(pxby_tools::dataset::Split::Val).collect();
+    let options = EvalOptions {
+        max_windows_per_item: Some(2),
+    };
+    let a = evaluate(
+        &items,
+        &options,
+        &mut TchPredictor::new(built.model.as_ref(), Device::Cpu),
+    )
+    .expect("tch evaluation");
+    let b = evaluate(&items, &options, &mut CorePredictor::new(&model)).expect("core evaluation");
+    println!("tch:\n{}\npxby-core f32:\n{}", a.table(), b.table());
+    assert_eq!(a.windows, b.windows);
+    assert!(a.windows >= 12);
+    for (x, y) in [
+        (a.accuracy.mean, b.accuracy.mean),
+        (a.hamming.mean, b.hamming.mean),
+        (a.bleu.mean, b.bleu.mean),
+        (a.cross_entropy.mean, b.cross_entropy.mean),
+    ] {
+        assert!((x - y).abs() <= 0.02, "tch {x} vs core {y}");
+    }
+}
