@@ -13,7 +13,9 @@
 //! ```
 //!
 //! A killed sweep continues where it stopped: finished rows are read back, the row in progress
-//! resumes from its last checkpoint.
+//! resumes from its last checkpoint. Asking for more `--epochs` than a finished row has extends
+//! it (resume + new evaluation); a resumed run keeps its saved settings (steps per epoch,
+//! batch, window) apart from the epoch count and the learning rate.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -451,14 +453,25 @@ pub fn run(opts: &TableOptions) -> Result<()> {
         let dir = row_dir(&opts.out, row.name);
         let result_path = dir.join(RESULT);
         if result_path.exists() {
-            RowResult::load(&result_path)?;
+            let done = RowResult::load(&result_path)?;
+            if done.epochs >= opts.epochs {
+                println!(
+                    "[{}/{}] {}: done before, skipped",
+                    k + 1,
+                    todo.len(),
+                    row.name
+                );
+                continue;
+            }
+            // More epochs asked for: the run resumes from its checkpoint and is scored again.
             println!(
-                "[{}/{}] {}: done before, skipped",
+                "[{}/{}] {}: extending from {} to {} epochs",
                 k + 1,
                 todo.len(),
-                row.name
+                row.name,
+                done.epochs,
+                opts.epochs
             );
-            continue;
         }
         println!("[{}/{}] {}: training", k + 1, todo.len(), row.name);
         let started = Instant::now();

@@ -1,6 +1,7 @@
 //! `host-train table` end to end with a tiny budget on real items: one row trains, is scored
 //! and written to table1.md (the other rows listed as not run) with figure2.png; a second
-//! invocation skips the finished row; an unknown row name is a usage error. Needs libtorch.
+//! invocation skips the finished row, a third with more epochs extends it; an unknown row name
+//! is a usage error. Needs libtorch.
 
 mod common;
 
@@ -12,7 +13,7 @@ use host_train::table::{RESULT, RowResult, rows};
 
 const BIN: &str = env!("CARGO_BIN_EXE_host-train");
 
-fn table(data: &Path, out: &Path, only: &str) -> Output {
+fn table(data: &Path, out: &Path, only: &str, epochs: u32) -> Output {
     Command::new(BIN)
         .args(["table", "--data"])
         .arg(data)
@@ -20,7 +21,7 @@ fn table(data: &Path, out: &Path, only: &str) -> Output {
         .arg(out)
         .args([
             "--epochs",
-            "2",
+            &epochs.to_string(),
             "--max-steps-per-epoch",
             "3",
             "--eval-items",
@@ -44,7 +45,7 @@ fn one_row_trains_is_scored_and_is_not_retrained() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("table");
 
-    let o = table(&data, &out, "ssm-bi-1");
+    let o = table(&data, &out, "ssm-bi-1", 2);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -77,20 +78,30 @@ fn one_row_trains_is_scored_and_is_not_retrained() {
     let before = std::fs::metadata(&result_path)
         .and_then(|m| m.modified())
         .expect("mtime");
-    let o = table(&data, &out, "ssm-bi-1");
+    let o = table(&data, &out, "ssm-bi-1", 2);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("done before, skipped"));
     let after = std::fs::metadata(&result_path)
         .and_then(|m| m.modified())
         .expect("mtime");
     assert_eq!(before, after);
+
+    // More epochs: the run resumes from its checkpoint and the row is scored again.
+    let o = table(&data, &out, "ssm-bi-1", 3);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}");
+    assert!(stdout.contains("extending from 2 to 3 epochs"), "{stdout}");
+    assert!(stdout.contains("resuming"), "{stdout}");
+    let r: RowResult =
+        serde_json::from_str(&std::fs::read_to_string(&result_path).expect("read")).expect("parse");
+    assert_eq!((r.epochs, r.history.len()), (3, 3));
 }
 
 #[test]
 fn unknown_row_is_a_usage_error() {
     let data = common::small_dataset();
     let dir = tempfile::tempdir().expect("tempdir");
-    let o = table(&data, dir.path(), "no-such-row");
+    let o = table(&data, dir.path(), "no-such-row", 2);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
