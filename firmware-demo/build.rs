@@ -13,7 +13,7 @@ use std::{
 
 use pxby_core::{
     config::ModelConfig,
-    format::{Metadata, write_model},
+    format::{Metadata, random_weights, write_model},
     quant::WeightType,
 };
 
@@ -94,35 +94,11 @@ fn model_path(workspace: &Path, out: &Path) -> PathBuf {
     path
 }
 
-/// The paper's configuration with seeded uniform weights (LayerNorm weight 1, bias 0): the
-/// shapes, file size and per-token work of the real model, none of its skill.
+/// The paper's configuration with seeded random weights (`pxby_core::format::random_weights`):
+/// the shapes, file size and per-token work of the real model, none of its skill.
 fn random_model() -> Vec<u8> {
     let config = ModelConfig::PAPER_BEST;
-    let mut state = RANDOM_SEED;
-    let mut next = move || {
-        // xorshift64*
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let v = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    };
-    let tensors: Vec<(&'static str, Vec<f32>)> = config
-        .tensors()
-        .map(|spec| {
-            let n = spec.len();
-            let data = if spec.name.ends_with("norm.weight") {
-                vec![1.0; n]
-            } else if spec.name.ends_with("norm.bias") {
-                vec![0.0; n]
-            } else {
-                let fan_in = spec.cols().max(1) as f32;
-                let a = 1.0 / fan_in.sqrt();
-                (0..n).map(|_| next() * a).collect()
-            };
-            (spec.name, data)
-        })
-        .collect();
+    let tensors = random_weights(&config, RANDOM_SEED, 1.0);
     let borrowed: Vec<(&str, &[f32])> = tensors.iter().map(|(n, d)| (*n, d.as_slice())).collect();
     let meta = Metadata {
         notes: "UNTRAINED: seeded random weights written by firmware-demo/build.rs (stand-in until fixtures/models/default-int8.pxby exists)",

@@ -307,6 +307,52 @@ impl<'a> Model<'a> {
     }
 }
 
+/// Seeded random weights for `config` (feature `alloc`): xorshift64* uniform in
+/// `±gain / √fan_in` for every tensor, except LayerNorm (weight 1, bias 0). The shapes, file size
+/// and per-token work of a real model, none of its skill: for builds, tests and benchmarks that
+/// need a model before a trained one exists. Pass the result to [`write_model`].
+///
+/// ```
+/// use pxby_core::{config::ModelConfig, format::{random_weights, write_model, Metadata}};
+/// use pxby_core::{quant::WeightType, Model};
+/// let cfg = ModelConfig::PAPER_BEST;
+/// let weights = random_weights(&cfg, 7, 1.0);
+/// let list: Vec<(&str, &[f32])> = weights.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+/// let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list)?;
+/// assert_eq!(Model::from_bytes(&bytes)?.param_count(), cfg.param_count());
+/// # Ok::<(), pxby_core::Error>(())
+/// ```
+#[cfg(feature = "alloc")]
+pub fn random_weights(
+    config: &ModelConfig,
+    seed: u64,
+    gain: f32,
+) -> alloc::vec::Vec<(&'static str, alloc::vec::Vec<f32>)> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let v = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    };
+    config
+        .tensors()
+        .map(|spec| {
+            let n = spec.len();
+            let data = if spec.name.ends_with("norm.weight") {
+                alloc::vec![1.0; n]
+            } else if spec.name.ends_with("norm.bias") {
+                alloc::vec![0.0; n]
+            } else {
+                let a = gain * crate::math::inv_sqrt(spec.cols().max(1) as f32);
+                (0..n).map(|_| next() * a).collect()
+            };
+            (spec.name, data)
+        })
+        .collect()
+}
+
 /// Serialises a model (feature `alloc`): `tensors` gives every tensor of
 /// [`ModelConfig::tensors`] by canonical name as row-major f32 (PyTorch `state_dict` order).
 /// With [`WeightType::I8`], matrices are quantised here (per output row, symmetric); vectors

@@ -20,7 +20,7 @@ use embedded_graphics_simulator::SimulatorDisplay;
 use firmware_demo::args::Options;
 use pxby_core::{
     config::ModelConfig,
-    format::{Metadata, write_model},
+    format::{Metadata, random_weights, write_model},
     model::Model,
     quant::WeightType,
 };
@@ -111,34 +111,12 @@ pub fn test_model() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// An untrained model of the paper's configuration with seeded uniform weights.
+/// An untrained model of the paper's configuration with seeded random weights.
 pub fn random_model(seed: u64) -> std::result::Result<Vec<u8>, pxby_core::Error> {
     let config = ModelConfig::PAPER_BEST;
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        let v = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
-        ((v >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    };
-    let tensors: Vec<(&'static str, Vec<f32>)> = config
-        .tensors()
-        .map(|spec| {
-            let n = spec.len();
-            let data = if spec.name.ends_with("norm.weight") {
-                vec![1.0; n]
-            } else if spec.name.ends_with("norm.bias") {
-                vec![0.0; n]
-            } else {
-                let a = 1.0 / (spec.cols().max(1) as f32).sqrt();
-                // Larger weights than an initialiser would use, so the untrained model's
-                // distribution is not flat and the sampled streams differ between seeds.
-                (0..n).map(|_| next() * a * 4.0).collect()
-            };
-            (spec.name, data)
-        })
-        .collect();
+    // Larger weights than an initialiser would use, so the untrained model's distribution is not
+    // flat and the sampled streams differ between seeds.
+    let tensors = random_weights(&config, seed, 4.0);
     let borrowed: Vec<(&str, &[f32])> = tensors.iter().map(|(n, d)| (*n, d.as_slice())).collect();
     let meta = Metadata {
         notes: "UNTRAINED: seeded random weights (pxby-tests)",
