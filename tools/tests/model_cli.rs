@@ -3,28 +3,14 @@
 
 use assert_cmd::Command;
 use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, write_model};
+use pxby_core::format::{Metadata, random_weights, write_model};
 use pxby_core::quant::WeightType;
 use pxby_tools::dataset::{Dataset, Item};
 
 /// A seeded random model of the paper's configuration.
 fn model_bytes(weights: WeightType) -> Vec<u8> {
     let cfg = ModelConfig::PAPER_BEST;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let owned: Vec<(&str, Vec<f32>)> = cfg
-        .tensors()
-        .map(|t| {
-            let v = (0..t.len())
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.6
-                })
-                .collect();
-            (t.name, v)
-        })
-        .collect();
+    let owned = random_weights(&cfg, 0x2545_f491, 2.0);
     let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
     write_model(&cfg, &Metadata::default(), weights, &list).expect("write model")
 }
