@@ -201,12 +201,7 @@ impl<'a> Model<'a> {
     /// `dim` or a context cell is not a token.
     pub fn embed(&self, ctx: &Context, out: &mut [f32]) -> Result<(), Error> {
         let d = self.dim();
-        if out.len() < d {
-            return Err(Error::BufferTooSmall {
-                needed: d,
-                got: out.len(),
-            });
-        }
+        at_least(d, out.len())?;
         if let Some(&t) = ctx.iter().find(|&&t| t as usize >= VOCAB_SIZE) {
             return Err(Error::InvalidToken(t));
         }
@@ -312,19 +307,9 @@ impl<'a> Model<'a> {
     ) -> Result<(), Error> {
         let d = self.dim();
         let cap = ring.len() / d;
-        if len > cap {
-            return Err(Error::BufferTooSmall {
-                needed: len * d,
-                got: ring.len(),
-            });
-        }
+        at_least(len * d, ring.len())?;
         let need = self.scratch_len(len);
-        if scratch.len() < need {
-            return Err(Error::BufferTooSmall {
-                needed: need,
-                got: scratch.len(),
-            });
-        }
+        at_least(need, scratch.len())?;
         let row = |t: usize| {
             let i = (start + t) % cap;
             &ring[i * d..(i + 1) * d]
@@ -343,12 +328,7 @@ impl<'a> Model<'a> {
     ) -> Result<(), Error> {
         let (l, d) = (contexts.len(), self.dim());
         let need = self.scratch_len_for(l);
-        if scratch.len() < need {
-            return Err(Error::BufferTooSmall {
-                needed: need,
-                got: scratch.len(),
-            });
-        }
+        at_least(need, scratch.len())?;
         let (embeds, rest) = scratch.split_at_mut(l * d);
         for (ctx, out) in contexts.iter().zip(embeds.chunks_exact_mut(d)) {
             self.embed(ctx, out)?;
@@ -431,5 +411,14 @@ impl<'a> Model<'a> {
         for (v, l) in logits.iter_mut().enumerate() {
             *l = n.head_w.dot_row(v, last) + n.head_b.at(v);
         }
+    }
+}
+
+/// `Err(BufferTooSmall)` unless a buffer of `got` elements holds the `needed` ones.
+fn at_least(needed: usize, got: usize) -> Result<(), Error> {
+    if got < needed {
+        Err(Error::BufferTooSmall { needed, got })
+    } else {
+        Ok(())
     }
 }
