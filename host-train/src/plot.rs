@@ -40,13 +40,16 @@ pub(crate) fn have_font() -> bool {
 
 /// Which curve pair a plot shows.
 #[derive(Clone, Copy, Debug)]
-enum Curve {
+pub(crate) enum Curve {
     Loss,
     Accuracy,
     F1,
 }
 
 impl Curve {
+    /// Every curve pair, in plotting order.
+    pub(crate) const ALL: [Curve; 3] = [Curve::Loss, Curve::Accuracy, Curve::F1];
+
     fn file(self) -> &'static str {
         match self {
             Curve::Loss => "loss.png",
@@ -54,14 +57,15 @@ impl Curve {
             Curve::F1 => "f1.png",
         }
     }
-    fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Curve::Loss => "cross-entropy loss",
             Curve::Accuracy => "next-token accuracy",
             Curve::F1 => "weighted F1",
         }
     }
-    fn values(self, r: &EpochRecord) -> (f64, f64) {
+    /// (train, validation) values of one epoch.
+    pub(crate) fn values(self, r: &EpochRecord) -> (f64, f64) {
         match self {
             Curve::Loss => (r.train_loss, r.val_loss),
             Curve::Accuracy => (r.train_acc, r.val_acc),
@@ -74,27 +78,79 @@ impl Curve {
 pub fn write_plots(run_dir: &Path, history: &[EpochRecord]) -> Result<Vec<PathBuf>> {
     let text = have_font();
     let mut out = Vec::new();
-    for curve in [Curve::Loss, Curve::Accuracy, Curve::F1] {
+    for curve in Curve::ALL {
         let path = run_dir.join(curve.file());
-        draw_atomic(&path, curve, history, text)?;
+        write_png_atomic(&path, |tmp| draw(tmp, curve, history, text))?;
         out.push(path);
     }
     Ok(out)
 }
 
-fn draw_atomic(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Result<()> {
+/// Draws a PNG into a temporary file beside `path` (`draw` gets its path), then renames it into
+/// place: a killed run never leaves a half-written image.
+pub(crate) fn write_png_atomic(
+    path: &Path,
+    draw: impl FnOnce(&Path) -> std::result::Result<(), String>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
         .prefix(".plot")
         .suffix(".png")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    draw(tmp.path(), curve, history, text).map_err(|reason| Error::Plot {
+    draw(tmp.path()).map_err(|reason| Error::Plot {
         path: path.to_path_buf(),
         reason,
     })?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A per-epoch chart on `area`: x from 0.5 to the last epoch, y padded around every point's
+/// value; with `text`, a caption, axis labels and the x description.
+pub(crate) fn epoch_chart<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    points: &[(f64, f64)],
+    text: bool,
+) -> std::result::Result<
+    ChartContext<
+        'a,
+        BitMapBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let (mut lo, mut hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(12);
+    if text {
+        builder
+            .caption(title, ("sans-serif", 22))
+            .x_label_area_size(35)
+            .y_label_area_size(55);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(0.5..x_max + 0.5, (lo - pad)..(hi + pad))
+        .map_err(|e| err(&e))?;
+    let mut mesh = chart.configure_mesh();
+    if text {
+        mesh.x_desc("epoch");
+    } else {
+        mesh.x_labels(0).y_labels(0);
+    }
+    mesh.draw().map_err(|e| err(&e))?;
+    Ok(chart)
 }
 
 fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Result<(), String> {
@@ -109,35 +165,8 @@ fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Resul
         })
         .filter(|(_, t, v)| t.is_finite() && v.is_finite())
         .collect();
-    let x_max = pts.iter().map(|p| p.0).fold(1.0, f64::max);
-    let (mut lo, mut hi) = pts
-        .iter()
-        .flat_map(|p| [p.1, p.2])
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
-            (lo.min(y), hi.max(y))
-        });
-    if !lo.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.05).max(1e-3);
-    let mut builder = ChartBuilder::on(&root);
-    builder.margin(15);
-    if text {
-        builder
-            .caption(curve.title(), ("sans-serif", 24))
-            .x_label_area_size(40)
-            .y_label_area_size(60);
-    }
-    let mut chart = builder
-        .build_cartesian_2d(0.0..x_max + 0.5, (lo - pad)..(hi + pad))
-        .map_err(|e| err(&e))?;
-    let mut mesh = chart.configure_mesh();
-    if text {
-        mesh.x_desc("epoch");
-    } else {
-        mesh.x_labels(0).y_labels(0);
-    }
-    mesh.draw().map_err(|e| err(&e))?;
+    let all: Vec<(f64, f64)> = pts.iter().flat_map(|p| [(p.0, p.1), (p.0, p.2)]).collect();
+    let mut chart = epoch_chart(&root, curve.title(), &all, text)?;
     let train = LineSeries::new(pts.iter().map(|p| (p.0, p.1)), BLUE.stroke_width(2));
     let val = LineSeries::new(pts.iter().map(|p| (p.0, p.2)), RED.stroke_width(2));
     let a = chart.draw_series(train).map_err(|e| err(&e))?;

@@ -31,6 +31,7 @@ use tch::Device;
 use crate::error::{Error, Result};
 use crate::eval::TchPredictor;
 use crate::model::{FamilyKind, ModelSpec};
+use crate::plot::{Curve, epoch_chart};
 use crate::run::{EpochRecord, RunConfig, files, write_atomic};
 use crate::train::{TrainData, TrainOptions, load_model, train};
 
@@ -675,18 +676,7 @@ pub fn figure2(path: &Path, rows: &[Row], results: &[Option<RowResult>]) -> Resu
                 .map(|(row, r)| (format!("{label} ({})", row.name), *colour, &r.history[..]))
         })
         .collect();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".figure2")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    draw_figure2(tmp.path(), &series).map_err(|reason| Error::Plot {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    crate::plot::write_png_atomic(path, |tmp| draw_figure2(tmp, &series))
 }
 
 type Series<'a> = (String, RGBColor, &'a [EpochRecord]);
@@ -697,17 +687,11 @@ fn draw_figure2(path: &Path, series: &[Series<'_>]) -> std::result::Result<(), S
     let root = BitMapBackend::new(path, (1500, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let panels = root.split_evenly((1, 3));
-    type Pick = fn(&EpochRecord) -> (f64, f64);
-    let metrics: [(&str, Pick); 3] = [
-        ("loss", |r| (r.train_loss, r.val_loss)),
-        ("accuracy", |r| (r.train_acc, r.val_acc)),
-        ("weighted F1", |r| (r.train_f1, r.val_f1)),
-    ];
-    for (panel, (title, pick)) in panels.iter().zip(metrics) {
+    for (panel, curve) in panels.iter().zip(Curve::ALL) {
         let pts = |h: &[EpochRecord], val: bool| -> Vec<(f64, f64)> {
             h.iter()
                 .map(|r| {
-                    let (t, v) = pick(r);
+                    let (t, v) = curve.values(r);
                     (r.epoch as f64, if val { v } else { t })
                 })
                 .filter(|p| p.1.is_finite())
@@ -721,34 +705,7 @@ fn draw_figure2(path: &Path, series: &[Series<'_>]) -> std::result::Result<(), S
                 v
             })
             .collect();
-        let x_max = all.iter().map(|p| p.0).fold(1.0, f64::max);
-        let (mut lo, mut hi) = all
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-                (lo.min(p.1), hi.max(p.1))
-            });
-        if !lo.is_finite() {
-            (lo, hi) = (0.0, 1.0);
-        }
-        let pad = ((hi - lo) * 0.05).max(1e-3);
-        let mut builder = ChartBuilder::on(panel);
-        builder.margin(12);
-        if text {
-            builder
-                .caption(title, ("sans-serif", 22))
-                .x_label_area_size(35)
-                .y_label_area_size(55);
-        }
-        let mut chart = builder
-            .build_cartesian_2d(0.5..x_max + 0.5, (lo - pad)..(hi + pad))
-            .map_err(|e| err(&e))?;
-        let mut mesh = chart.configure_mesh();
-        if text {
-            mesh.x_desc("epoch");
-        } else {
-            mesh.x_labels(0).y_labels(0);
-        }
-        mesh.draw().map_err(|e| err(&e))?;
+        let mut chart = epoch_chart(panel, curve.title(), &all, text)?;
         for (label, colour, h) in series {
             let colour = *colour;
             let a = chart
