@@ -108,9 +108,12 @@ struct TrainArgs {
     /// Window length.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
     seq_len: u32,
-    /// Window stride.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
-    stride: u32,
+    /// Training window stride [default: 32]; with --resume, the new stride from the next epoch on.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    stride: Option<u32>,
+    /// Validation window stride [default: the training stride].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    val_stride: Option<u32>,
     /// Batch size.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
@@ -126,7 +129,8 @@ struct TrainArgs {
     /// Stop after this many epochs without a better validation loss.
     #[arg(long)]
     patience: Option<u32>,
-    /// At most this many optimiser steps per epoch.
+    /// At most this many optimiser steps per epoch (with a small --stride: a fresh random subset
+    /// of the windows every epoch); with --resume, the new limit from the next epoch on.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_steps: Option<u64>,
     /// Use only the first N training and the first N validation items.
@@ -193,7 +197,8 @@ fn run_train(a: TrainArgs) -> Result<()> {
         data: a.data.clone(),
         dataset_hash: data.dataset_hash.clone(),
         seq_len: a.seq_len as usize,
-        stride: a.stride as usize,
+        stride: a.stride.unwrap_or(32) as usize,
+        val_stride: a.val_stride.map(|v| v as usize),
         batch: a.batch as usize,
         lr: a.lr.unwrap_or(1e-3),
         weight_decay: a.weight_decay,
@@ -209,28 +214,53 @@ fn run_train(a: TrainArgs) -> Result<()> {
         data.val.len()
     );
     let opts = TrainOptions {
-        out: a.out,
+        out: a.out.clone(),
         device,
         resume: a.resume,
         progress: !a.quiet,
         verbose: true,
     };
-    if a.resume
-        && let Some(lr) = a.lr
-    {
-        // A resumed run keeps its run.json; --lr changes its learning rate from the next epoch.
-        let mut saved = RunConfig::load(&opts.out)?;
-        if saved.lr != lr {
-            println!("learning rate {} -> {lr} from the next epoch on", saved.lr);
-            saved.lr = lr;
-            saved.save(&opts.out)?;
-        }
+    if a.resume {
+        change_schedule(&opts.out, &a)?;
     }
     let state = train(cfg, &data, &opts)?;
     println!(
         "done: {} epochs, {:.1} s of training, best validation loss {:.4} at epoch {}",
         state.epoch, state.train_seconds, state.best_val_loss, state.best_epoch
     );
+    Ok(())
+}
+
+/// A resumed run keeps its run.json; the schedule options given on the command line (learning
+/// rate, training stride, steps per epoch) replace the saved ones from the next epoch on.
+fn change_schedule(run: &std::path::Path, a: &TrainArgs) -> Result<()> {
+    if a.lr.is_none() && a.stride.is_none() && a.max_steps.is_none() {
+        return Ok(());
+    }
+    let mut saved = RunConfig::load(run)?;
+    let before = saved.clone();
+    if let Some(lr) = a.lr {
+        saved.lr = lr;
+    }
+    if let Some(stride) = a.stride.map(|s| s as usize)
+        && stride != saved.stride
+    {
+        // Keep validating on the windows the run has validated on so far.
+        saved.val_stride = Some(saved.val_stride.unwrap_or(saved.stride));
+        saved.stride = stride;
+    }
+    if a.max_steps.is_some() {
+        saved.max_steps = a.max_steps;
+    }
+    if saved != before {
+        println!(
+            "from the next epoch on: learning rate {}, training stride {}, steps per epoch {}",
+            saved.lr,
+            saved.stride,
+            saved.max_steps.map_or("all".to_string(), |n| n.to_string())
+        );
+        saved.save(run)?;
+    }
     Ok(())
 }
 

@@ -38,8 +38,13 @@ pub struct RunConfig {
     pub dataset_hash: String,
     /// Window length.
     pub seq_len: usize,
-    /// Window stride.
+    /// Stride of the training windows.
     pub stride: usize,
+    /// Stride of the validation windows (`None`: the training stride). A small training stride
+    /// with `max_steps` trains on a fresh random subset of all windows every epoch while the
+    /// validation set stays fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_stride: Option<usize>,
     /// Batch size.
     pub batch: usize,
     /// AdamW learning rate.

@@ -364,6 +364,7 @@ pub fn run_row(
         dataset_hash: data.dataset_hash.clone(),
         seq_len: opts.seq_len as usize,
         stride: opts.stride as usize,
+        val_stride: None,
         batch: opts.batch as usize,
         lr: opts.lr,
         weight_decay: 0.01,

@@ -99,8 +99,9 @@ pub fn evaluate(model: &dyn Family, windows: &Windows, device: Device) -> Result
 
 /// Trains (or, with `opts.resume`, continues) the run described by `cfg` in `opts.out`.
 /// With `resume`, the run's saved `run.json` wins over `cfg` except for `epochs` and `patience`,
-/// which may be raised to extend a run (to change the learning rate of a resumed run, edit
-/// `run.json` first, as `host-train train --resume --lr X` does). Returns the final state.
+/// which may be raised to extend a run (to change the schedule of a resumed run, edit
+/// `run.json` first, as `host-train train --resume --lr X --stride S --max-steps N` does).
+/// Returns the final state.
 pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<TrainState> {
     let out = &opts.out;
     let ckpt_path = out.join(files::CHECKPOINT);
@@ -174,7 +175,11 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
     write_metrics(out, &state.history)?;
 
     let train_w = Windows::new(data.train.clone(), cfg.seq_len, cfg.stride);
-    let val_w = Windows::new(data.val.clone(), cfg.seq_len, cfg.stride);
+    let val_w = Windows::new(
+        data.val.clone(),
+        cfg.seq_len,
+        cfg.val_stride.unwrap_or(cfg.stride),
+    );
     if train_w.is_empty() || val_w.is_empty() {
         return Err(Error::Usage(format!(
             "need training and validation windows (have {} and {})",
@@ -189,6 +194,14 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         .map_or(full_steps, |m| m.min(full_steps))
         .max(1);
 
+    if opts.verbose {
+        println!(
+            "{} training windows (stride {}), {steps} steps of {batch} per epoch; {} validation windows",
+            train_w.len(),
+            cfg.stride,
+            val_w.len()
+        );
+    }
     while state.epoch < cfg.epochs && !state.stopped_early {
         let epoch = state.epoch + 1;
         let started = Instant::now();

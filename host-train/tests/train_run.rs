@@ -195,3 +195,41 @@ fn killed_run_resumes_to_the_same_result() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&reference);
 }
+
+#[test]
+fn resumed_run_takes_a_new_schedule_and_keeps_its_validation_windows() {
+    let data = common::small_dataset();
+    let out = tmp("schedule");
+    let o = run(&train_args(&data, &out, 1));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = metrics_rows(&out);
+
+    // Continue on every window (stride 1), 3 random batches per epoch, at a lower rate.
+    let mut args = train_args(&data, &out, 2);
+    let set = |args: &mut Vec<String>, flag: &str, value: &str| {
+        let i = args.iter().position(|a| a == flag).expect("flag");
+        args[i + 1] = value.to_string();
+    };
+    set(&mut args, "--stride", "1");
+    set(&mut args, "--max-steps", "3");
+    set(&mut args, "--lr", "1e-3");
+    args.push("--resume".into());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("training stride 1"));
+
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
+            .expect("json");
+    assert_eq!(saved["stride"], 1);
+    assert_eq!(saved["val_stride"], 32, "validation windows unchanged");
+    assert_eq!(saved["max_steps"], 3);
+    assert_eq!(saved["lr"], 1e-3);
+    let rows = metrics_rows(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], before[0], "history kept");
+    // columns: epoch,steps,...,lr,seconds
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str()), ("2", "3"));
+    assert_eq!(rows[1][8].parse::<f64>().expect("lr"), 1e-3);
+    let _ = std::fs::remove_dir_all(&out);
+}

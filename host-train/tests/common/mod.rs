@@ -17,6 +17,7 @@ pub fn run_config(model: ModelSpec, hash: &str) -> RunConfig {
         dataset_hash: hash.into(),
         seq_len: 64,
         stride: 32,
+        val_stride: None,
         batch: 8,
         lr: 1e-3,
         weight_decay: 0.01,
