@@ -43,6 +43,10 @@ impl<E: core::fmt::Debug> core::fmt::Display for DemoError<E> {
 /// Longest prompt: `(65535, 65535)\n`.
 const PROMPT_CAP: usize = 16;
 
+/// Smallest sprite side a structured run may choose by itself: no sprite of the Pokémon data is
+/// narrower than 9 pixels, and a thinner one is not a picture.
+pub const MIN_SIDE: u8 = 9;
+
 /// The prompt tokens for `opts` (the header `(h, w)\n` when a size is given) into `buf`.
 pub fn prompt(opts: &Options<'_>, buf: &mut [u8; PROMPT_CAP]) -> usize {
     let Some((h, w)) = opts.size else {
@@ -112,6 +116,8 @@ where
         sampling: sampling(opts),
         seed: opts.seed,
         structured: opts.mode == Mode::Structured,
+        // A size the user fixed with `h=`/`w=` is taken as given.
+        min_side: if opts.size.is_some() { 1 } else { MIN_SIDE },
         ..generate::Options::default()
     };
     // The generator's big arrays (~30 KB for window 64) live in this frame, written once in

@@ -122,6 +122,8 @@ pub struct Options {
     pub structured: bool,
     /// Structured mode: largest image side the header may announce (clamped to 1..=63).
     pub max_side: u8,
+    /// Structured mode: smallest image side the header may announce (clamped to 1..=`max_side`).
+    pub min_side: u8,
     /// Structured mode: longest caption in bytes before `\n` is forced.
     pub max_caption: u16,
 }
@@ -132,13 +134,14 @@ impl Options {
 }
 
 impl Default for Options {
-    /// Greedy, seed 0, unstructured, max side 32, captions up to 256 bytes.
+    /// Greedy, seed 0, unstructured, sides 1 to 32, captions up to 256 bytes.
     fn default() -> Self {
         Options {
             sampling: Sampling::Greedy,
             seed: 0,
             structured: false,
             max_side: 32,
+            min_side: 1,
             max_caption: 256,
         }
     }
@@ -174,6 +177,7 @@ struct Structure {
     h: u8,
     w: u8,
     max_side: u8,
+    min_side: u8,
     max_caption: u16,
 }
 
@@ -199,35 +203,53 @@ const fn bit(t: u8) -> TokenMask {
 
 impl Structure {
     fn new(o: &Options) -> Self {
+        let max_side = o.max_side.clamp(1, (ROW_CAP - 1) as u8);
         Structure {
             phase: Phase::Open,
             h: 0,
             w: 0,
-            max_side: o.max_side.clamp(1, (ROW_CAP - 1) as u8),
+            max_side,
+            min_side: o.min_side.clamp(1, max_side),
             max_caption: o.max_caption,
         }
     }
 
+    /// Whether a side that reads `v` so far can still end within `min_side..=max_side`
+    /// (sides have at most two digits, as `max_side` ≤ 63).
+    fn viable(&self, v: u16) -> bool {
+        let (min, max) = (self.min_side as u16, self.max_side as u16);
+        v <= max && (v >= min || (min.max(v * 10) <= max.min(v * 10 + 9)))
+    }
+
+    /// The digits that may extend a side reading `value` (`digits` digits so far).
     fn digits(&self, value: u8, digits: u8) -> TokenMask {
         let mut m = 0;
         for d in 0..10u16 {
-            let v = value as u16 * 10 + d;
-            if (digits > 0 || d > 0) && v <= self.max_side as u16 {
+            if (digits > 0 || d > 0) && self.viable(value as u16 * 10 + d) {
                 m |= bit(DIGIT0 + d as u8);
             }
         }
         m
     }
 
+    /// `end` (the `,` or `)` closing a side) when the side read so far is complete.
+    fn close(&self, value: u8, digits: u8, end: u8) -> TokenMask {
+        if digits > 0 && value >= self.min_side {
+            bit(end)
+        } else {
+            0
+        }
+    }
+
     fn allowed(&self) -> TokenMask {
         match self.phase {
             Phase::Open => bit(OPEN),
             Phase::Height { value, digits } => {
-                self.digits(value, digits) | if digits > 0 { bit(COMMA) } else { 0 }
+                self.digits(value, digits) | self.close(value, digits, COMMA)
             }
             Phase::Space => bit(SPACE),
             Phase::Width { value, digits } => {
-                self.digits(value, digits) | if digits > 0 { bit(CLOSE) } else { 0 }
+                self.digits(value, digits) | self.close(value, digits, CLOSE)
             }
             Phase::End => bit(SEG_SEP),
             Phase::Image { row, col } => {
@@ -688,6 +710,58 @@ mod tests {
         s.advance(SEG_SEP).unwrap();
         assert_eq!(s.allowed(), COLOURS);
         assert_eq!(CAPTION.count_ones(), 58 - 3 - 2);
+    }
+
+    /// The tokens `s` allows after reading `text`.
+    fn allowed_after(mut s: Structure, text: &[u8]) -> TokenMask {
+        for &b in text {
+            s.advance(tok(b)).unwrap();
+        }
+        s.allowed()
+    }
+
+    /// The digit tokens of `m`.
+    fn digits_in(m: TokenMask) -> TokenMask {
+        m & (0..10).fold(0, |a, d| a | bit(DIGIT0 + d))
+    }
+
+    /// The tokens of the digits `ds`.
+    fn digit_set(ds: &[u8]) -> TokenMask {
+        ds.iter().fold(0, |a, &d| a | bit(DIGIT0 + d))
+    }
+
+    #[test]
+    fn grammar_min_side() {
+        let s = Structure::new(&Options {
+            max_side: 25,
+            min_side: 8,
+            ..Options::default()
+        });
+        // First digit: 1 or 2 (10..=25 follow), 8 or 9; never 3..=7 (no way back into range).
+        assert_eq!(digits_in(allowed_after(s, b"(")), digit_set(&[1, 2, 8, 9]));
+        let m = allowed_after(s, b"(1");
+        assert_eq!(
+            (digits_in(m), m & bit(COMMA)),
+            (digit_set(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 0)
+        );
+        let m = allowed_after(s, b"(9");
+        assert_eq!((digits_in(m), m & bit(COMMA)), (0, bit(COMMA)));
+        assert_eq!(
+            digits_in(allowed_after(s, b"(2")),
+            digit_set(&[0, 1, 2, 3, 4, 5])
+        );
+        assert_eq!(allowed_after(s, b"(12, 8") & bit(CLOSE), bit(CLOSE));
+        assert_eq!(
+            digits_in(allowed_after(s, b"(12, ")),
+            digit_set(&[1, 2, 8, 9])
+        );
+        // min_side above max_side is clamped to it.
+        let only = Structure::new(&Options {
+            max_side: 5,
+            min_side: 9,
+            ..Options::default()
+        });
+        assert_eq!(digits_in(allowed_after(only, b"(")), digit_set(&[5]));
     }
 
     #[test]

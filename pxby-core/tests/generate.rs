@@ -102,7 +102,7 @@ fn reported_contexts_follow_the_batch_rule() {
 }
 
 /// Parses a structured generation and checks its layout.
-fn check_well_formed(tokens: &[u8], max_side: usize) -> (usize, usize) {
+fn check_well_formed(tokens: &[u8], sides: std::ops::RangeInclusive<usize>) -> (usize, usize) {
     let text_end = tokens.iter().position(|&t| t == 2).unwrap();
     let header: String = tokens[..text_end]
         .iter()
@@ -111,10 +111,7 @@ fn check_well_formed(tokens: &[u8], max_side: usize) -> (usize, usize) {
     let inner = header.strip_prefix('(').unwrap().strip_suffix(')').unwrap();
     let (h, w) = inner.split_once(", ").unwrap();
     let (h, w): (usize, usize) = (h.parse().unwrap(), w.parse().unwrap());
-    assert!(
-        (1..=max_side).contains(&h) && (1..=max_side).contains(&w),
-        "{header}"
-    );
+    assert!(sides.contains(&h) && sides.contains(&w), "{header}");
     let image = &tokens[text_end + 1..text_end + 1 + h * (w + 1)];
     for (r, row) in image.chunks(w + 1).enumerate() {
         assert!(row[..w].iter().all(|&t| pxby_core::vocab::is_colour(t)));
@@ -154,12 +151,13 @@ fn structured_generation_is_always_well_formed() {
                 seed,
                 structured: true,
                 max_side: 12,
+                min_side: 4,
                 max_caption: 40,
             };
             let mut b = Buffers::<64>::boxed();
             let g = Generator::new(&model, &mut b, &[], opts).unwrap();
             let tokens: Vec<u8> = g.map(|s| s.token).collect();
-            sizes.insert(check_well_formed(&tokens, 12));
+            sizes.insert(check_well_formed(&tokens, 4..=12));
         }
     }
     // With a header prompt the image has exactly that size.
@@ -179,7 +177,7 @@ fn structured_generation_is_always_well_formed() {
         .collect();
     tokens.push(2);
     tokens.extend(g.by_ref().map(|s| s.token));
-    assert_eq!(check_well_formed(&tokens, 32), (5, 7));
+    assert_eq!(check_well_formed(&tokens, 1..=32), (5, 7));
     assert!(g.is_done() && g.next().is_none());
     eprintln!("structured sizes seen without a prompt: {sizes:?}");
     // Bad prompts.
