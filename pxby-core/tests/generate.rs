@@ -245,33 +245,17 @@ fn seeded_sampling_is_deterministic() {
 fn capacity_is_checked_and_ram_documented() {
     let bytes = random_model(&ModelConfig::PAPER_BEST, 1, WeightType::I8);
     let model = Model::from_bytes(&bytes).unwrap();
-    assert!(matches!(
-        Generator::new(
-            &model,
-            &mut Buffers::<64, 80, 32>::new(),
-            &[],
-            Options::default()
-        ),
-        Err(Error::Capacity)
-    ));
-    assert!(matches!(
-        Generator::new(
-            &model,
-            &mut Buffers::<64, 81, 31>::new(),
-            &[],
-            Options::default()
-        ),
-        Err(Error::Capacity)
-    ));
-    assert!(matches!(
-        Generator::new(
-            &model,
-            &mut Buffers::<0, 81, 32>::new(),
-            &[],
-            Options::default()
-        ),
-        Err(Error::Capacity)
-    ));
+    fn refused<const W: usize, const D: usize, const S: usize>(model: &Model) -> bool {
+        let mut b = Buffers::<W, D, S>::new();
+        matches!(
+            Generator::new(model, &mut b, &[], Options::default()),
+            Err(Error::Capacity)
+        )
+    }
+    // Too small an embedding, too small a state, no window at all.
+    assert!(refused::<64, 80, 32>(&model));
+    assert!(refused::<64, 81, 31>(&model));
+    assert!(refused::<0, 81, 32>(&model));
     let ram = Generator::<64>::RAM_BYTES;
     let (state, buffers) = (Generator::<64>::STATE_BYTES, Buffers::<64>::BYTES);
     eprintln!("Generator<64> (PAPER_BEST) RAM: {ram} bytes = {state} state + {buffers} buffers");

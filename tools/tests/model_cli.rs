@@ -77,30 +77,25 @@ fn eval_prints_a_table_and_json() {
     );
 }
 
+/// `pxby generate` of a structured 6x7 sprite with `seed`, its card written to `out`.
+fn generate_card(model: &std::path::Path, seed: &str, out: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("pxby").unwrap();
+    cmd.args(["generate", "--structured", "--seed", seed])
+        .args(["--prompt", "(6, 7)", "--max-tokens", "200"])
+        .arg("--model")
+        .arg(model)
+        .arg("--out")
+        .arg(out);
+    cmd
+}
+
 #[test]
 fn generate_writes_a_card_and_prints_the_text() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.pxby");
     let card = dir.path().join("card.png");
     std::fs::write(&model, model_bytes(WeightType::I8)).unwrap();
-    let out = Command::cargo_bin("pxby")
-        .unwrap()
-        .args([
-            "generate",
-            "--structured",
-            "--seed",
-            "5",
-            "--prompt",
-            "(6, 7)",
-            "--max-tokens",
-            "200",
-        ])
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(&card)
-        .output()
-        .unwrap();
+    let out = generate_card(&model, "5", &card).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -118,24 +113,7 @@ fn generate_writes_a_card_and_prints_the_text() {
     let again = dir.path().join("again.png");
     let other = dir.path().join("other.png");
     for (seed, path) in [("5", &again), ("6", &other)] {
-        Command::cargo_bin("pxby")
-            .unwrap()
-            .args([
-                "generate",
-                "--structured",
-                "--seed",
-                seed,
-                "--prompt",
-                "(6, 7)",
-                "--max-tokens",
-                "200",
-            ])
-            .arg("--model")
-            .arg(&model)
-            .arg("--out")
-            .arg(path)
-            .assert()
-            .success();
+        generate_card(&model, seed, path).assert().success();
     }
     assert_eq!(
         std::fs::read(&card).unwrap(),
