@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_train::model::{FamilyKind, ModelSpec};
-use host_train::run::RunConfig;
+use host_train::run::{RunConfig, Schedule};
 use host_train::train::{TrainOptions, train};
 use host_train::{Error, Result, data, select_device};
 use pxby_core::config::{Embed, ModelConfig};
@@ -216,51 +216,19 @@ fn run_train(a: TrainArgs) -> Result<()> {
     let opts = TrainOptions {
         out: a.out.clone(),
         device,
-        resume: a.resume,
+        resume: a.resume.then_some(Schedule {
+            lr: a.lr,
+            stride: a.stride.map(|s| s as usize),
+            max_steps: a.max_steps,
+        }),
         progress: !a.quiet,
         verbose: true,
     };
-    if a.resume {
-        change_schedule(&opts.out, &a)?;
-    }
     let state = train(cfg, &data, &opts)?;
     println!(
         "done: {} epochs, {:.1} s of training, best validation loss {:.4} at epoch {}",
         state.epoch, state.train_seconds, state.best_val_loss, state.best_epoch
     );
-    Ok(())
-}
-
-/// A resumed run keeps its run.json; the schedule options given on the command line (learning
-/// rate, training stride, steps per epoch) replace the saved ones from the next epoch on.
-fn change_schedule(run: &std::path::Path, a: &TrainArgs) -> Result<()> {
-    if a.lr.is_none() && a.stride.is_none() && a.max_steps.is_none() {
-        return Ok(());
-    }
-    let mut saved = RunConfig::load(run)?;
-    let before = saved.clone();
-    if let Some(lr) = a.lr {
-        saved.lr = lr;
-    }
-    if let Some(stride) = a.stride.map(|s| s as usize)
-        && stride != saved.stride
-    {
-        // Keep validating on the windows the run has validated on so far.
-        saved.val_stride = Some(saved.val_stride.unwrap_or(saved.stride));
-        saved.stride = stride;
-    }
-    if a.max_steps.is_some() {
-        saved.max_steps = a.max_steps;
-    }
-    if saved != before {
-        println!(
-            "from the next epoch on: learning rate {}, training stride {}, steps per epoch {}",
-            saved.lr,
-            saved.stride,
-            saved.max_steps.map_or("all".to_string(), |n| n.to_string())
-        );
-        saved.save(run)?;
-    }
     Ok(())
 }
 

@@ -156,7 +156,38 @@ impl TrainState {
     }
 }
 
+/// The schedule a resumed run may switch to from its next epoch on (`None` keeps the saved
+/// value): `host-train train --resume --lr X --stride S --max-steps N`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Schedule {
+    /// New AdamW learning rate.
+    pub lr: Option<f64>,
+    /// New training stride; the validation windows stay those the run has validated on.
+    pub stride: Option<usize>,
+    /// New cap on optimiser steps per epoch.
+    pub max_steps: Option<u64>,
+}
+
 impl RunConfig {
+    /// Switches a saved run to `schedule`; returns whether anything changed. A new training
+    /// stride keeps validation on the windows the run has validated on so far.
+    pub fn reschedule(&mut self, schedule: Schedule) -> bool {
+        let before = self.clone();
+        if let Some(lr) = schedule.lr {
+            self.lr = lr;
+        }
+        if let Some(stride) = schedule.stride
+            && stride != self.stride
+        {
+            self.val_stride = Some(self.val_stride.unwrap_or(self.stride));
+            self.stride = stride;
+        }
+        if schedule.max_steps.is_some() {
+            self.max_steps = schedule.max_steps;
+        }
+        *self != before
+    }
+
     /// Reads `RUN_DIR/run.json`.
     pub fn load(run_dir: &Path) -> Result<Self> {
         let path = run_dir.join(files::RUN);
@@ -210,4 +241,62 @@ pub fn write_metrics(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
         text.push('\n');
     }
     write_atomic(&run_dir.join(files::METRICS), text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use pxby_core::config::ModelConfig;
+
+    use super::*;
+    use crate::model::FamilyKind;
+
+    fn saved() -> RunConfig {
+        RunConfig {
+            model: ModelSpec {
+                family: FamilyKind::Rnn,
+                config: ModelConfig::PAPER_BEST,
+            },
+            data: "data.pxds".into(),
+            dataset_hash: "h".into(),
+            seq_len: 128,
+            stride: 32,
+            val_stride: None,
+            batch: 32,
+            lr: 1e-3,
+            weight_decay: 0.01,
+            epochs: 40,
+            patience: Some(10),
+            max_steps: None,
+            limit_items: None,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn reschedule_changes_only_what_is_given_and_keeps_the_validation_windows() {
+        let mut cfg = saved();
+        assert!(!cfg.reschedule(Schedule::default()));
+        assert!(!cfg.reschedule(Schedule {
+            stride: Some(32),
+            ..Schedule::default()
+        }));
+        assert_eq!(cfg, saved());
+
+        let fresh = Schedule {
+            lr: Some(3e-4),
+            stride: Some(1),
+            max_steps: Some(710),
+        };
+        assert!(cfg.reschedule(fresh));
+        assert_eq!(
+            (cfg.lr, cfg.stride, cfg.val_stride, cfg.max_steps),
+            (3e-4, 1, Some(32), Some(710))
+        );
+        // A second switch still validates on the run's first windows.
+        assert!(cfg.reschedule(Schedule {
+            stride: Some(4),
+            ..Schedule::default()
+        }));
+        assert_eq!((cfg.stride, cfg.val_stride, cfg.lr), (4, Some(32), 3e-4));
+    }
 }

@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::eval::TchPredictor;
 use crate::model::{FamilyKind, ModelSpec};
 use crate::plot::{Curve, epoch_chart};
-use crate::run::{EpochRecord, RunConfig, files, write_atomic};
+use crate::run::{EpochRecord, RunConfig, Schedule, files, write_atomic};
 use crate::train::{TrainData, TrainOptions, load_model, train};
 
 /// File of a row's result inside its run directory.
@@ -378,7 +378,7 @@ pub fn run_row(
     let topts = TrainOptions {
         out: dir.to_path_buf(),
         device,
-        resume,
+        resume: resume.then(Schedule::default),
         progress: false,
         verbose: !opts.quiet,
     };

@@ -12,7 +12,7 @@ use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::model::{self, Family, ModelSpec};
 use crate::optim::{AdamW, AdamWConfig};
-use crate::run::{EpochRecord, RunConfig, TrainState, files, write_metrics};
+use crate::run::{EpochRecord, RunConfig, Schedule, TrainState, files, write_metrics};
 use crate::stats::Stats;
 use crate::windows::{Sequence, SplitMix64, Windows};
 
@@ -37,8 +37,8 @@ pub struct TrainOptions {
     pub out: PathBuf,
     /// Where tensors live.
     pub device: Device,
-    /// Continue the run in `out` from its last checkpoint.
-    pub resume: bool,
+    /// `Some`: continue the run in `out` from its last checkpoint, switching to this schedule.
+    pub resume: Option<Schedule>,
     /// Draw a progress bar (on stderr, only when it is a terminal).
     pub progress: bool,
     /// Print one line per epoch on stdout.
@@ -98,14 +98,13 @@ pub fn evaluate(model: &dyn Family, windows: &Windows, device: Device) -> Result
 }
 
 /// Trains (or, with `opts.resume`, continues) the run described by `cfg` in `opts.out`.
-/// With `resume`, the run's saved `run.json` wins over `cfg` except for `epochs` and `patience`,
-/// which may be raised to extend a run (to change the schedule of a resumed run, edit
-/// `run.json` first, as `host-train train --resume --lr X --stride S --max-steps N` does).
+/// A resumed run keeps its saved `run.json` except for `epochs` and `patience` from `cfg` (to
+/// extend a run) and the [`Schedule`] in `opts.resume`; the changes are saved to `run.json`.
 /// Returns the final state.
 pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<TrainState> {
     let out = &opts.out;
     let ckpt_path = out.join(files::CHECKPOINT);
-    let (cfg, resume_from) = if opts.resume {
+    let (cfg, resume_from) = if let Some(schedule) = opts.resume {
         let mut saved = RunConfig::load(out)?;
         if saved.dataset_hash != data.dataset_hash {
             return Err(Error::Usage(format!(
@@ -117,6 +116,14 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         }
         saved.epochs = cfg.epochs;
         saved.patience = cfg.patience;
+        if saved.reschedule(schedule) && opts.verbose {
+            println!(
+                "from the next epoch on: learning rate {}, training stride {}, steps per epoch {}",
+                saved.lr,
+                saved.stride,
+                saved.max_steps.map_or("all".to_string(), |n| n.to_string())
+            );
+        }
         saved.save(out)?;
         let from = ckpt_path.exists().then(|| ckpt_path.clone());
         (saved, from)
