@@ -11,11 +11,14 @@ use pxby_tools::dataset::{Dataset, Split};
 use pxby_tools::eval::{EvalError, EvalOptions, EvalReport, Predictor, evaluate};
 use tch::{Device, Kind, Tensor};
 
+use crate::data;
 use crate::error::{Error, Result};
 use crate::export::Which;
 use crate::model::Family;
-use crate::run::files;
-use crate::train::load_model;
+use crate::run::RunConfig;
+use crate::stats::Stats;
+use crate::train::{self, load_model};
+use crate::windows::Windows;
 
 /// A [`Predictor`] over a tch model (one window per call, batch 1, no gradients).
 pub struct TchPredictor<'a> {
@@ -93,13 +96,43 @@ pub fn eval_run(
     options: &EvalOptions,
     device: Device,
 ) -> Result<EvalReport> {
-    let path = run_dir.join(match which {
-        Which::Best => files::BEST,
-        Which::Last => files::CHECKPOINT,
-    });
-    let (built, _) = load_model(&path, device)?;
+    let (built, _) = load_model(&which.path(run_dir), device)?;
     let ds = read_split(data)?;
     let items: Vec<_> = ds.split(split).collect();
     let mut predictor = TchPredictor::new(built.model.as_ref(), device);
     evaluate(&items, options, &mut predictor).map_err(|e| Error::Eval(e.to_string()))
+}
+
+/// The trainer's validation metrics (SPEC §5 windows of the run's length; loss, next-token
+/// accuracy, weighted F1) of the run's best (or last) model on every window of a split that
+/// starts every `stride` tokens: stride 1 scores every token of the split, where the trainer
+/// validates on a fixed stride-32 subset each epoch. The items are those the run uses (its
+/// `limit_items` applies). `stride` must be at least 1.
+pub fn next_token(
+    run_dir: &Path,
+    data: &Path,
+    which: Which,
+    split: Split,
+    stride: usize,
+    device: Device,
+) -> Result<Stats> {
+    if stride == 0 {
+        return Err(Error::Usage("the window stride must be at least 1".into()));
+    }
+    let cfg = RunConfig::load(run_dir)?;
+    let (built, _) = load_model(&which.path(run_dir), device)?;
+    let mut items = data::from_dataset(&read_split(data)?, cfg.limit_items);
+    let seqs = match split {
+        Split::Val => items.val,
+        Split::Train => items.train,
+        Split::All => {
+            items.train.append(&mut items.val);
+            items.train
+        }
+    };
+    train::evaluate(
+        built.model.as_ref(),
+        &Windows::new(seqs, cfg.seq_len, stride),
+        device,
+    )
 }

@@ -3,7 +3,7 @@
 //! metadata: dataset hash, epochs, training seconds and the validation metrics of the epoch.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pxby_core::format::{Metadata, Metric, write_model};
 use pxby_core::quant::WeightType;
@@ -29,6 +29,16 @@ pub enum Which {
     Best,
     /// The last finished epoch (`checkpoint.safetensors`).
     Last,
+}
+
+impl Which {
+    /// That model's file in `run_dir`.
+    pub fn path(self, run_dir: &Path) -> PathBuf {
+        run_dir.join(match self {
+            Which::Best => files::BEST,
+            Which::Last => files::CHECKPOINT,
+        })
+    }
 }
 
 /// What was written.
@@ -147,10 +157,7 @@ pub fn export(
     notes: &str,
 ) -> Result<ExportSummary> {
     let run = RunConfig::load(run_dir)?;
-    let path = run_dir.join(match which {
-        Which::Best => files::BEST,
-        Which::Last => files::CHECKPOINT,
-    });
+    let path = which.path(run_dir);
     let ckpt = checkpoint::load(&path)?;
     let bytes = encode(&run, &ckpt, weights, notes)?;
     write_atomic(out, &bytes)?;

@@ -24,6 +24,7 @@
 //! host-train train  --data pokemon.pxds --out runs/best [--epochs 30 --patience 3] [--resume]
 //! host-train export --run runs/best --out model.pxby [--weights f32|int8] [--best|--last]
 //! host-train eval   --run runs/best --data pokemon.pxds [--split val] [--best|--last]
+//! host-train eval   --run runs/best --data pokemon.pxds --next-token-stride 1   # every token
 //! host-train table  --data pokemon.pxds --out results [--epochs 4 --max-steps-per-epoch 60]
 //! ```
 //!

@@ -61,6 +61,11 @@ struct EvalArgs {
     /// At most this many windows per item.
     #[arg(long)]
     max_windows_per_item: Option<usize>,
+    /// Instead of SPEC §8: the trainer's loss, next-token accuracy and weighted F1 on every
+    /// window of the split starting every N tokens (1 = every token; the trainer validates on
+    /// stride 32), on the run's items (its --limit-items applies). Needs --run.
+    #[arg(long, value_name = "N", requires = "run", value_parser = clap::value_parser!(u32).range(1..))]
+    next_token_stride: Option<u32>,
     /// auto (CUDA when available), cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -250,6 +255,21 @@ fn run_eval(a: EvalArgs) -> Result<()> {
         host_train::export::Which::Best
     };
     let device = select_device(&a.device)?;
+    if let (Some(stride), Some(run)) = (a.next_token_stride, &a.run) {
+        let stats =
+            host_train::eval::next_token(run, &a.data, which, a.split, stride as usize, device)?;
+        let (n, acc) = (stats.count(), stats.accuracy());
+        println!("windows          {n} (stride {stride})");
+        println!("loss             {:.4}", stats.loss());
+        println!(
+            "accuracy         {:.2}% ({} of {n}; binomial std {:.2} points)",
+            100.0 * acc,
+            stats.correct(),
+            100.0 * (acc * (1.0 - acc) / n as f64).sqrt()
+        );
+        println!("weighted F1      {:.4}", stats.weighted_f1());
+        return Ok(());
+    }
     let options = pxby_tools::eval::EvalOptions {
         max_windows_per_item: a.max_windows_per_item,
     };

@@ -58,6 +58,11 @@ impl Stats {
         self.count
     }
 
+    /// Number of exact next-token predictions.
+    pub fn correct(&self) -> u64 {
+        self.correct
+    }
+
     /// Mean loss per window (NaN when empty).
     pub fn loss(&self) -> f64 {
         self.loss_sum / self.count as f64

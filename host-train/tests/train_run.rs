@@ -101,6 +101,43 @@ fn short_training_run_lowers_the_loss() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // `eval --next-token-stride` at the run's stride scores the best model on the trainer's
+    // own validation windows (all 12 validation items are inside --limit-items 12).
+    let best = rows
+        .iter()
+        .min_by(|a, b| loss(a, 5).total_cmp(&loss(b, 5)))
+        .expect("a best epoch");
+    let eval = |stride: &str| {
+        run(&[
+            "eval".into(),
+            "--run".into(),
+            out.display().to_string(),
+            "--data".into(),
+            data.display().to_string(),
+            "--next-token-stride".into(),
+            stride.into(),
+        ])
+    };
+    let o = eval("32");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout).to_string();
+    let field = |name: &str, at: usize| -> f64 {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {report}"));
+        let word = line.split_whitespace().nth(at).expect("value");
+        word.trim_start_matches('(').parse().expect("number")
+    };
+    let (n, correct) = (field("windows", 1), field("accuracy", 2));
+    assert!(
+        (field("loss", 1) - loss(best, 5)).abs() < 1e-4,
+        "{report} vs {best:?}"
+    );
+    assert_eq!(correct, (loss(best, 6) * n).round(), "{report} vs {best:?}");
+    let o = eval("0");
+    assert_eq!(o.status.code(), Some(2), "stride 0 is a usage error");
+
     // Without --resume a second run into the same folder is refused and nothing is touched.
     let before = std::fs::read(out.join("metrics.csv")).expect("metrics");
     let o = run(&train_args(&data, &out, 3));
