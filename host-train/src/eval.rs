@@ -130,9 +130,13 @@ pub fn next_token(
             items.train
         }
     };
-    train::evaluate(
-        built.model.as_ref(),
-        &Windows::new(seqs, cfg.seq_len, stride),
-        device,
-    )
+    let windows = Windows::new(seqs, cfg.seq_len, stride);
+    if windows.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no {} items to score",
+            data.display(),
+            format!("{split:?}").to_lowercase()
+        )));
+    }
+    train::evaluate(built.model.as_ref(), &windows, device)
 }
