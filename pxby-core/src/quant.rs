@@ -58,51 +58,40 @@ fn f32_at(bytes: &[u8], i: usize) -> f32 {
     f32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// `Σ x[i] · w[i]` over little-endian f32 weight bytes (`w.len() = 4 · x.len()`), one
+/// `Σ value(w[i]) · x[i]` over weights stored as `N` bytes each (`w.len() = N · x.len()`), one
 /// accumulator in index order. Blocks of 4: the products are independent, the additions stay
 /// sequential, so the result is bit-identical to the plain loop.
-#[inline]
-fn dot_f32_le(w: &[u8], x: &[f32]) -> f32 {
-    let (wb, wr) = w.as_chunks::<16>();
+#[inline(always)]
+fn dot<const N: usize>(w: &[u8], x: &[f32], value: impl Fn([u8; N]) -> f32) -> f32 {
+    let (wb, wr) = w.as_chunks::<N>().0.as_chunks::<4>();
     let (xb, xr) = x.as_chunks::<4>();
     let mut s = 0.0f32;
     for (w, x) in wb.iter().zip(xb) {
-        let p0 = f32::from_le_bytes([w[0], w[1], w[2], w[3]]) * x[0];
-        let p1 = f32::from_le_bytes([w[4], w[5], w[6], w[7]]) * x[1];
-        let p2 = f32::from_le_bytes([w[8], w[9], w[10], w[11]]) * x[2];
-        let p3 = f32::from_le_bytes([w[12], w[13], w[14], w[15]]) * x[3];
+        let p0 = value(w[0]) * x[0];
+        let p1 = value(w[1]) * x[1];
+        let p2 = value(w[2]) * x[2];
+        let p3 = value(w[3]) * x[3];
         s += p0;
         s += p1;
         s += p2;
         s += p3;
     }
-    for (w, &x) in wr.as_chunks::<4>().0.iter().zip(xr) {
-        s += f32::from_le_bytes(*w) * x;
+    for (&w, &x) in wr.iter().zip(xr) {
+        s += value(w) * x;
     }
     s
 }
 
-/// `Σ q[i] · x[i]` over int8 weights (`q.len() = x.len()`), one accumulator in index order,
-/// blocks of 4 like [`dot_f32_le`].
+/// [`dot`] over little-endian f32 weight bytes.
+#[inline]
+fn dot_f32_le(w: &[u8], x: &[f32]) -> f32 {
+    dot(w, x, f32::from_le_bytes)
+}
+
+/// [`dot`] over int8 weights.
 #[inline]
 fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
-    let (qb, qr) = q.as_chunks::<4>();
-    let (xb, xr) = x.as_chunks::<4>();
-    let mut s = 0.0f32;
-    for (q, x) in qb.iter().zip(xb) {
-        let p0 = (q[0] as i8 as f32) * x[0];
-        let p1 = (q[1] as i8 as f32) * x[1];
-        let p2 = (q[2] as i8 as f32) * x[2];
-        let p3 = (q[3] as i8 as f32) * x[3];
-        s += p0;
-        s += p1;
-        s += p2;
-        s += p3;
-    }
-    for (&q, &x) in qr.iter().zip(xr) {
-        s += (q as i8 as f32) * x;
-    }
-    s
+    dot(q, x, |[b]: [u8; 1]| b as i8 as f32)
 }
 
 /// A read-only view of one tensor inside a model file, as `rows × cols` (vectors are
