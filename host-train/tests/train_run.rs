@@ -56,6 +56,13 @@ fn run(args: &[String]) -> Output {
         .expect("run host-train")
 }
 
+/// [`run`], which must succeed; returns its stdout.
+fn run_ok(args: &[String]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn metrics_rows(run_dir: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap_or_default();
     text.lines()
@@ -79,8 +86,7 @@ fn tmp(name: &str) -> PathBuf {
 fn short_training_run_lowers_the_loss() {
     let data = common::small_dataset();
     let out = tmp("short");
-    let o = run(&train_args(&data, &out, 3));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&train_args(&data, &out, 3));
     let rows = metrics_rows(&out);
     assert_eq!(rows.len(), 3);
     let loss = |r: &Vec<String>, col: usize| r[col].parse::<f64>().expect("number");
@@ -107,20 +113,21 @@ fn short_training_run_lowers_the_loss() {
         .iter()
         .min_by(|a, b| loss(a, 5).total_cmp(&loss(b, 5)))
         .expect("a best epoch");
-    let eval = |stride: &str| {
-        run(&[
-            "eval".into(),
-            "--run".into(),
-            out.display().to_string(),
-            "--data".into(),
-            data.display().to_string(),
-            "--next-token-stride".into(),
-            stride.into(),
-        ])
+    let eval = |stride: &str| -> Vec<String> {
+        let (run, data) = (out.display().to_string(), data.display().to_string());
+        [
+            "eval",
+            "--run",
+            &run,
+            "--data",
+            &data,
+            "--next-token-stride",
+            stride,
+        ]
+        .map(String::from)
+        .to_vec()
     };
-    let o = eval("32");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let report = String::from_utf8_lossy(&o.stdout).to_string();
+    let report = run_ok(&eval("32"));
     let field = |name: &str, at: usize| -> f64 {
         let line = report
             .lines()
@@ -135,8 +142,11 @@ fn short_training_run_lowers_the_loss() {
         "{report} vs {best:?}"
     );
     assert_eq!(correct, (loss(best, 6) * n).round(), "{report} vs {best:?}");
-    let o = eval("0");
-    assert_eq!(o.status.code(), Some(2), "stride 0 is a usage error");
+    assert_eq!(
+        run(&eval("0")).status.code(),
+        Some(2),
+        "stride 0 is a usage error"
+    );
 
     // Without --resume a second run into the same folder is refused and nothing is touched.
     let before = std::fs::read(out.join("metrics.csv")).expect("metrics");
@@ -155,8 +165,7 @@ fn killed_run_resumes_to_the_same_result() {
     let data = common::small_dataset();
     let epochs = 8;
     let reference = tmp("reference");
-    let o = run(&train_args(&data, &reference, epochs));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&train_args(&data, &reference, epochs));
     let want = metrics_rows(&reference);
     assert_eq!(want.len(), epochs as usize);
 
@@ -191,9 +200,7 @@ fn killed_run_resumes_to_the_same_result() {
 
     let mut args = train_args(&data, &out, epochs);
     args.push("--resume".into());
-    let o = run(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("resuming"));
+    assert!(run_ok(&args).contains("resuming"));
     let got = metrics_rows(&out);
     let epochs_col: Vec<String> = got.iter().map(|r| r[0].clone()).collect();
     let expected: Vec<String> = (1..=epochs).map(|e| e.to_string()).collect();
@@ -237,8 +244,7 @@ fn killed_run_resumes_to_the_same_result() {
 fn resumed_run_takes_a_new_schedule_and_keeps_its_validation_windows() {
     let data = common::small_dataset();
     let out = tmp("schedule");
-    let o = run(&train_args(&data, &out, 1));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&train_args(&data, &out, 1));
     let before = metrics_rows(&out);
 
     // Continue on every window (stride 1), 3 random batches per epoch, at a lower rate.
@@ -251,9 +257,7 @@ fn resumed_run_takes_a_new_schedule_and_keeps_its_validation_windows() {
     set(&mut args, "--max-steps", "3");
     set(&mut args, "--lr", "1e-3");
     args.push("--resume".into());
-    let o = run(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("training stride 1"));
+    assert!(run_ok(&args).contains("training stride 1"));
 
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
