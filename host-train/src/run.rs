@@ -169,6 +169,11 @@ pub struct Schedule {
 }
 
 impl RunConfig {
+    /// Stride of the validation windows: `val_stride`, else the training stride.
+    pub fn validation_stride(&self) -> usize {
+        self.val_stride.unwrap_or(self.stride)
+    }
+
     /// Switches a saved run to `schedule`; returns whether anything changed. A new training
     /// stride keeps validation on the windows the run has validated on so far.
     pub fn reschedule(&mut self, schedule: Schedule) -> bool {
@@ -179,7 +184,7 @@ impl RunConfig {
         if let Some(stride) = schedule.stride
             && stride != self.stride
         {
-            self.val_stride = Some(self.val_stride.unwrap_or(self.stride));
+            self.val_stride = Some(self.validation_stride());
             self.stride = stride;
         }
         if schedule.max_steps.is_some() {

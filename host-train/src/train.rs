@@ -182,11 +182,7 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
     write_metrics(out, &state.history)?;
 
     let train_w = Windows::new(data.train.clone(), cfg.seq_len, cfg.stride);
-    let val_w = Windows::new(
-        data.val.clone(),
-        cfg.seq_len,
-        cfg.val_stride.unwrap_or(cfg.stride),
-    );
+    let val_w = Windows::new(data.val.clone(), cfg.seq_len, cfg.validation_stride());
     if train_w.is_empty() || val_w.is_empty() {
         return Err(Error::Usage(format!(
             "need training and validation windows (have {} and {})",
