@@ -54,6 +54,9 @@ pub enum Error {
     /// The shared evaluation (pxby_tools::eval) failed.
     #[error("evaluation: {0}")]
     Eval(String),
+    /// Another process holds the lock of a Table 1 row.
+    #[error("{0}")]
+    RowBusy(String),
     /// Drawing the plots failed.
     #[error("plot {path}: {reason}")]
     Plot {

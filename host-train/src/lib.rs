@@ -38,6 +38,7 @@
 //!
 //! See [`run`] for what a run directory holds.
 
+pub mod bench;
 pub mod checkpoint;
 pub mod data;
 pub mod error;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_train::model::{FamilyKind, ModelSpec};
 use host_train::run::{RunConfig, Schedule};
+use host_train::table::{Budget, Positions, TableOptions};
 use host_train::train::{TrainOptions, train};
 use host_train::{Error, Result, data, select_device};
 use pxby_core::config::{Embed, ModelConfig};
@@ -35,7 +36,70 @@ enum Command {
     Eval(EvalArgs),
     /// Train and evaluate the paper's Table 1 (15 configurations) with one budget; writes
     /// table1.md and figure2.png (resumable).
-    Table(host_train::table::TableOptions),
+    Table(TableArgs),
+    /// Milliseconds per training step (forward, backward, AdamW) of Table 1 rows on random
+    /// windows; the SSM rows with both scans. Prints a Markdown table.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Timed steps per row (after two warm-up steps).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    steps: u32,
+    /// Batch size.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    batch: u32,
+    /// Window length.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    seq_len: u32,
+    /// Rows to time (names of `host-train table`).
+    #[arg(long, value_delimiter = ',', default_value = "rnn-base,rnn-state32,att-1,ssm-bi-1,ssm-bi-2")]
+    rows: Vec<String>,
+    /// auto (CUDA when available), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
+}
+
+fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
+    use host_train::bench::{build_ssm, training_step};
+    use host_train::model::mamba::Scan;
+    let device = select_device(&a.device)?;
+    let rows = host_train::table::rows(FamilyKind::Attention);
+    println!(
+        "training step, batch {} x window {}, {} steps after 2 warm-up, {threads} libtorch thread(s), device {device:?}\n",
+        a.batch, a.seq_len, a.steps
+    );
+    println!("| row | family | params | scan | median ms | min | max | × first row |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut first = None;
+    for name in &a.rows {
+        let row = rows
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| Error::Usage(format!("--rows {name}: no such row")))?;
+        let mut variants = vec![("–", host_train::train::build_model(&row.spec, device, 0)?)];
+        if row.spec.family == FamilyKind::Ssm {
+            variants = vec![
+                ("stepwise", build_ssm(&row.spec, device, 0, Scan::Stepwise)?),
+                ("sequential (before)", build_ssm(&row.spec, device, 0, Scan::Sequential)?),
+            ];
+        }
+        for (scan, built) in variants {
+            let params: i64 = built.vars.values().map(|t| t.numel() as i64).sum();
+            let t = training_step(&built, a.batch as i64, a.seq_len as i64, a.steps as usize, device)?;
+            let base = *first.get_or_insert(t.median);
+            println!(
+                "| {name} | {:?} | {params} | {scan} | {:.1} | {:.1} | {:.1} | {:.2} |",
+                row.spec.family,
+                t.median,
+                t.min,
+                t.max,
+                t.median / base
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Args)]
@@ -69,6 +133,148 @@ struct EvalArgs {
     /// auto (CUDA when available), cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
+}
+
+/// `host-train table`: the budget defaults are the default model's recipe (MODEL_CARD.md).
+#[derive(Args)]
+struct TableArgs {
+    /// Dataset file (pxby-tools format).
+    #[arg(long)]
+    data: PathBuf,
+    /// Results folder (sweep.json, runs/, table1.md, figure2.png).
+    #[arg(long)]
+    out: PathBuf,
+    /// Epochs per row (more than a finished row has extends it).
+    #[arg(long, default_value_t = Budget::default().epochs, value_parser = clap::value_parser!(u32).range(1..))]
+    epochs: u32,
+    /// Optimiser steps per epoch (the same for every row).
+    #[arg(long, default_value_t = Budget::default().steps_per_epoch, value_parser = clap::value_parser!(u64).range(1..))]
+    max_steps_per_epoch: u64,
+    /// Training window length.
+    #[arg(long, default_value_t = Budget::default().seq_len as u32, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    seq_len: u32,
+    /// Training window stride (1: a fresh random draw of all windows each epoch).
+    #[arg(long, default_value_t = Budget::default().stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    stride: u32,
+    /// Validation window stride (SPEC §5's 32).
+    #[arg(long, default_value_t = Budget::default().val_stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    val_stride: u32,
+    /// Batch size (the paper's 32).
+    #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    batch: u32,
+    /// AdamW learning rate (the paper's 1e-3).
+    #[arg(long, default_value_t = Budget::default().lr)]
+    lr: f64,
+    /// Seed of every row.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Positional encoding of the attention rows.
+    #[arg(long, value_enum, default_value_t = PositionsArg::None)]
+    positions: PositionsArg,
+    /// Score only the first N validation items (default: all).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    eval_items: Option<u64>,
+    /// At most N SPEC §8 windows per item (default: every window).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    windows_per_item: Option<u64>,
+    /// Train and score only this row (by name); the table still lists every row.
+    #[arg(long)]
+    only: Option<String>,
+    /// Rows trained at once, each in its own process (use the number of cores).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// auto (CUDA when available), cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Use a results folder made with another dataset or budget: its runs are moved aside.
+    #[arg(long)]
+    force: bool,
+    /// No per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Positional encoding of the attention rows.
+#[derive(Clone, Copy, ValueEnum)]
+enum PositionsArg {
+    /// None, as in the paper.
+    None,
+    /// Learned absolute positions.
+    Learned,
+    /// Sinusoidal positions.
+    Sinusoidal,
+}
+
+impl TableArgs {
+    fn options(&self) -> TableOptions {
+        TableOptions {
+            data: self.data.clone(),
+            out: self.out.clone(),
+            budget: Budget {
+                epochs: self.epochs,
+                steps_per_epoch: self.max_steps_per_epoch,
+                batch: self.batch as usize,
+                seq_len: self.seq_len as usize,
+                stride: self.stride as usize,
+                val_stride: self.val_stride as usize,
+                lr: self.lr,
+                seed: self.seed,
+                positions: match self.positions {
+                    PositionsArg::None => Positions::None,
+                    PositionsArg::Learned => Positions::Learned,
+                    PositionsArg::Sinusoidal => Positions::Sinusoidal,
+                },
+            },
+            eval_items: self.eval_items.map(|n| n as usize),
+            windows_per_item: self.windows_per_item.map(|n| n as usize),
+            only: self.only.clone(),
+            jobs: self.jobs as usize,
+            device: self.device.clone(),
+            force: self.force,
+            quiet: self.quiet,
+        }
+    }
+
+    /// The command that trains and scores one row in its own process: this binary with the
+    /// same options, `--only NAME --jobs 1`.
+    fn child(&self, threads: i32, name: &str) -> std::process::Command {
+        let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("host-train"));
+        let mut c = std::process::Command::new(exe);
+        c.arg("--threads").arg(threads.to_string()).arg("table");
+        c.arg("--data").arg(&self.data).arg("--out").arg(&self.out);
+        let value = |v: &dyn std::fmt::Display| v.to_string();
+        for (flag, v) in [
+            ("--epochs", value(&self.epochs)),
+            ("--max-steps-per-epoch", value(&self.max_steps_per_epoch)),
+            ("--seq-len", value(&self.seq_len)),
+            ("--stride", value(&self.stride)),
+            ("--val-stride", value(&self.val_stride)),
+            ("--batch", value(&self.batch)),
+            ("--lr", value(&self.lr)),
+            ("--seed", value(&self.seed)),
+            ("--device", self.device.clone()),
+            ("--only", name.to_string()),
+            ("--jobs", "1".to_string()),
+        ] {
+            c.arg(flag).arg(v);
+        }
+        let positions = self.positions.to_possible_value().map(|p| p.get_name().to_string());
+        c.arg("--positions").arg(positions.unwrap_or_else(|| "none".into()));
+        if let Some(n) = self.eval_items {
+            c.arg("--eval-items").arg(n.to_string());
+        }
+        if let Some(n) = self.windows_per_item {
+            c.arg("--windows-per-item").arg(n.to_string());
+        }
+        if self.quiet {
+            c.arg("--quiet");
+        }
+        c
+    }
+}
+
+fn run_table(a: TableArgs, threads: i32) -> Result<()> {
+    host_train::table::run(&a.options(), &|name| a.child(threads, name))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -291,7 +497,8 @@ fn main() -> ExitCode {
         Command::Train(a) => run_train(a),
         Command::Export(a) => run_export(a),
         Command::Eval(a) => run_eval(a),
-        Command::Table(a) => host_train::table::run(&a),
+        Command::Table(a) => run_table(a, cli.threads),
+        Command::Bench(a) => run_bench(a, cli.threads),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,8 @@
 
 mod common;
 
-use host_train::model::mamba::{MambaBlock, selective_scan};
+use host_train::bench::build_ssm;
+use host_train::model::mamba::{MambaBlock, Scan, selective_scan};
 use host_train::model::{FamilyKind, ModelSpec};
 use host_train::optim::{AdamW, AdamWConfig};
 use host_train::table::rows;
@@ -131,7 +132,6 @@ fn selective_scan_matches_the_reference_loop() {
     let b = Tensor::randn([bsz, l, n], opts);
     let c = Tensor::randn([bsz, l, n], opts);
     let dskip = Tensor::randn([d], opts);
-    let got = vec_of(&selective_scan(&u, &delta, &a, &b, &c, &dskip));
     let want = naive_scan(
         bsz as usize,
         l as usize,
@@ -144,9 +144,86 @@ fn selective_scan_matches_the_reference_loop() {
         &vec_of(&c),
         &vec_of(&dskip),
     );
-    assert_eq!(got.len(), want.len());
-    for (g, w) in got.iter().zip(&want) {
-        assert!((*g as f64 - w).abs() < 1e-4, "{g} vs {w}");
+    for scan in [Scan::Sequential, Scan::Stepwise] {
+        let got = vec_of(&selective_scan(&u, &delta, &a, &b, &c, &dskip, scan));
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((*g as f64 - w).abs() < 1e-4, "{scan:?}: {g} vs {w}");
+        }
+    }
+}
+
+/// Largest absolute difference between two tensors.
+fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+    f64::try_from((a - b).abs().max()).expect("max")
+}
+
+#[test]
+fn stepwise_scan_equals_the_sequential_scan_in_outputs_and_gradients() {
+    // The shapes and ranges of a Table 1 SSM row: d_inner 128, N 16, A = −(1..16) as Mamba
+    // initialises it, Δ from softplus; windows of 128 and 61.
+    tch::manual_seed(11);
+    let opts = (Kind::Float, Device::Cpu);
+    for l in [128i64, 61] {
+        let (bsz, d, n) = (4i64, 128i64, 16i64);
+        let leaf = |t: Tensor| t.set_requires_grad(true);
+        let u = leaf(Tensor::randn([bsz, l, d], opts));
+        let delta = leaf((Tensor::randn([bsz, l, d], opts) - 2.0).softplus());
+        let a = leaf(
+            -Tensor::arange_start(1, n + 1, opts)
+                .unsqueeze(0)
+                .repeat([d, 1])
+                * (Tensor::rand([d, 1], opts) + 0.5),
+        );
+        let b = leaf(Tensor::randn([bsz, l, n], opts));
+        let c = leaf(Tensor::randn([bsz, l, n], opts));
+        let dskip = leaf(Tensor::randn([d], opts));
+        let inputs = [&u, &delta, &a, &b, &c, &dskip];
+        let weights = Tensor::randn([bsz, l, d], opts);
+        let run = |scan| {
+            let y = selective_scan(&u, &delta, &a, &b, &c, &dskip, scan);
+            let grads = Tensor::run_backward(&[(&y * &weights).sum(Kind::Float)], &inputs, false, false);
+            (y.detach(), grads)
+        };
+        let (y_seq, g_seq) = run(Scan::Sequential);
+        let (y_chk, g_chk) = run(Scan::Stepwise);
+        let dy = max_diff(&y_seq, &y_chk);
+        assert!(dy <= 1e-5, "L {l}: outputs differ by {dy}");
+        for (name, (gs, gc)) in ["u", "delta", "A", "B", "C", "D"].iter().zip(g_seq.iter().zip(&g_chk)) {
+            // Gradients summed over many positions are large: compare relative to their scale.
+            let scale = f64::try_from(gs.abs().max()).expect("max").max(1.0);
+            let dg = max_diff(gs, gc) / scale;
+            assert!(dg <= 1e-5, "L {l}: gradient of {name} differs by {dg} (relative)");
+        }
+    }
+}
+
+#[test]
+fn fast_ssm_model_equals_the_reference_in_logits_and_gradients() {
+    // The whole SSM model: stepwise scans and a last-position-only last layer (the fast path)
+    // against every layer computing every position with the reference scan, same weights.
+    for (depth, bidirectional) in [(1u8, true), (2, true), (2, false)] {
+        let mut spec = small(FamilyKind::Ssm, bidirectional);
+        spec.config.depth = depth;
+        let fast = build_ssm(&spec, Device::Cpu, 5, Scan::Stepwise).expect("fast");
+        let slow = build_ssm(&spec, Device::Cpu, 5, Scan::Sequential).expect("reference");
+        tch::manual_seed(9);
+        let x = Tensor::randint(VOCAB_SIZE as i64, [3, 40, 9], (Kind::Int64, Device::Cpu));
+        let y = Tensor::randint(VOCAB_SIZE as i64, [3], (Kind::Int64, Device::Cpu));
+        let run = |b: &host_train::train::Built| {
+            let logits = b.model.forward(&x);
+            let vars: Vec<&Tensor> = b.vars.values().collect();
+            let grads = Tensor::run_backward(&[logits.cross_entropy_for_logits(&y)], &vars, false, false);
+            (logits.detach(), grads)
+        };
+        let ((lf, gf), (ls, gs)) = (run(&fast), run(&slow));
+        let d = max_diff(&lf, &ls);
+        assert!(d <= 1e-5, "depth {depth} bi {bidirectional}: logits differ by {d}");
+        for ((name, a), b) in fast.vars.keys().zip(&gf).zip(&gs) {
+            let scale = f64::try_from(b.abs().max()).expect("max").max(1.0);
+            let dg = max_diff(a, b) / scale;
+            assert!(dg <= 1e-5, "depth {depth} bi {bidirectional}: gradient of {name} differs by {dg}");
+        }
     }
 }
 
@@ -163,9 +240,11 @@ fn selective_scan_hand_computed() {
     let b = f(&[1.0, 1.0, 1.0], &[1, 3, 1]);
     let c = f(&[1.0, 1.0, 1.0], &[1, 3, 1]);
     let d = f(&[0.5], &[1]);
-    let y = vec_of(&selective_scan(&u, &delta, &a, &b, &c, &d));
-    for (g, w) in y.iter().zip([1.5f32, 3.5, -0.25]) {
-        assert!((g - w).abs() < 1e-6, "{y:?}");
+    for scan in [Scan::Sequential, Scan::Stepwise] {
+        let y = vec_of(&selective_scan(&u, &delta, &a, &b, &c, &d, scan));
+        for (g, w) in y.iter().zip([1.5f32, 3.5, -0.25]) {
+            assert!((g - w).abs() < 1e-6, "{scan:?}: {y:?}");
+        }
     }
 }
 

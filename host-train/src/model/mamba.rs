@@ -5,7 +5,7 @@
 //! `in_proj` (d → 2·d_inner, d_inner = 2d, no bias) splits into `x` and the gate `z`; `x` goes
 //! through a causal depthwise `conv1d` (kernel 4) and SiLU; `x_proj` (d_inner → dt_rank + 2N, no
 //! bias) gives the input-dependent `Δ` (through `dt_proj` and softplus), `B` and `C`;
-//! `A = −exp(A_log)`; the selective scan ([`selective_scan`], sequential over the window)
+//! `A = −exp(A_log)`; the selective scan ([`selective_scan`]; [`Scan`] says how)
 //! computes `h_t = exp(Δ_t A) h_{t−1} + Δ_t B_t x_t`, `y_t = C_t h_t + D x_t`; the output is
 //! `out_proj(y · SiLU(z))`. N = [`D_STATE`] (Mamba's default), dt_rank = ⌈d/16⌉.
 //!
@@ -31,7 +31,25 @@ pub const D_CONV: i64 = 4;
 /// `d_inner = EXPAND · d_model`.
 pub const EXPAND: i64 = 2;
 
-/// The selective scan, sequential over the window.
+/// How the selective scan is computed; both give the same numbers (to float rounding).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scan {
+    /// The reference: the discretised transition and input of every step are built as whole
+    /// `[B, L, D, N]` tensors, the states stacked into another, and every layer computes every
+    /// position.
+    Sequential,
+    /// Fast on a CPU: every per-step tensor is built from the small inputs, so it is `[B, D, N]`
+    /// (half a megabyte at batch 32) and stays in cache, and `y_t` is taken from each state at
+    /// once; no `[B, L, D, N]` tensor exists. The last layer computes only the last position
+    /// (all the head reads): its scan keeps just the running state, and the backward half of
+    /// a bidirectional last layer is one step. Measured with `host-train bench`; chunked and
+    /// log-space (cumulative-sum) scans were slower here, because each of their passes
+    /// allocates and streams `[B, L, D, N]` tensors.
+    #[default]
+    Stepwise,
+}
+
+/// The selective scan.
 ///
 /// Shapes: `u`, `delta` `[B, L, D]`; `a` `[D, N]`; `b`, `c` `[B, L, N]`; `d` `[D]` → `[B, L, D]`.
 /// For each batch row, channel `i` and step `t` (from a zero state):
@@ -43,26 +61,80 @@ pub fn selective_scan(
     b: &Tensor,
     c: &Tensor,
     d: &Tensor,
+    scan: Scan,
 ) -> Tensor {
-    let size = u.size();
-    let (batch, l, dim) = (size[0], size[1], size[2]);
-    let n = a.size()[1];
-    // Discretised transition and input for every step: [B, L, D, N].
-    let da = (delta.unsqueeze(-1) * a).exp();
-    let dbu = (delta * u).unsqueeze(-1) * b.unsqueeze(2);
-    let mut h = Tensor::zeros([batch, dim, n], (u.kind(), u.device()));
-    let mut states = Vec::with_capacity(l as usize);
-    // unbind, not select: the backward of unbind is one stack, while each select's backward
-    // would allocate a zero tensor of the whole [B, L, D, N] (quadratic in L).
-    for (da_t, dbu_t) in da.unbind(1).iter().zip(dbu.unbind(1).iter()) {
-        h = da_t * &h + dbu_t;
-        states.push(h.shallow_clone());
-    }
-    if states.is_empty() {
+    if u.size()[1] == 0 {
         return u * d;
     }
-    let hs = Tensor::stack(&states, 1);
-    (hs * c.unsqueeze(2)).sum_dim_intlist(-1, false, Kind::Float) + u * d
+    let y = match scan {
+        Scan::Sequential => {
+            let da = (delta.unsqueeze(-1) * a).exp();
+            let dbu = (delta * u).unsqueeze(-1) * b.unsqueeze(2);
+            let hs = states_sequential(&da, &dbu);
+            (hs * c.unsqueeze(2)).sum_dim_intlist(-1, false, Kind::Float)
+        }
+        Scan::Stepwise => {
+            let mut ys = Vec::with_capacity(u.size()[1] as usize);
+            let _last = stepwise(u, delta, a, b, |h, t| {
+                ys.push(h.matmul(&c.select(1, t).unsqueeze(-1)).squeeze_dim(-1))
+            });
+            Tensor::stack(&ys, 1)
+        }
+    };
+    y + u * d
+}
+
+/// The selective scan's output at the last position only, `[B, D]` ([`Scan::Stepwise`]'s
+/// running state; the same as `selective_scan(..).select(1, -1)`).
+pub fn selective_scan_last(
+    u: &Tensor,
+    delta: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    d: &Tensor,
+) -> Tensor {
+    let last = u.size()[1] - 1;
+    if last < 0 {
+        return u.select(1, 0) * d;
+    }
+    let h = stepwise(u, delta, a, b, |_, _| {});
+    h.matmul(&c.select(1, last).unsqueeze(-1)).squeeze_dim(-1) + u.select(1, last) * d
+}
+
+/// Runs `h_t = exp(Δ_t·A)·h_{t−1} + Δ_t·u_t·B_t` from a zero state, one `[B, D, N]` step at a
+/// time, calling `each(h_t, t)`; returns the last state.
+fn stepwise(
+    u: &Tensor,
+    delta: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    mut each: impl FnMut(&Tensor, i64),
+) -> Tensor {
+    let size = u.size();
+    let mut h = Tensor::zeros([size[0], size[2], a.size()[1]], (u.kind(), u.device()));
+    let (us, ds, bs) = (u.unbind(1), delta.unbind(1), b.unbind(1));
+    for (t, ((u_t, d_t), b_t)) in us.iter().zip(&ds).zip(&bs).enumerate() {
+        let dt = d_t.unsqueeze(-1);
+        let da = (&dt * a).exp();
+        let dbu = (dt * u_t.unsqueeze(-1)) * b_t.unsqueeze(1);
+        h = da * &h + dbu;
+        each(&h, t as i64);
+    }
+    h
+}
+
+/// `h_t = a_t·h_{t−1} + x_t` from a zero state along dim 1 of `[B, L, ...]`; all states.
+fn states_sequential(a: &Tensor, x: &Tensor) -> Tensor {
+    let mut h = x.zeros_like().select(1, 0);
+    let mut states = Vec::with_capacity(x.size()[1] as usize);
+    // unbind, not select: the backward of unbind is one stack, while each select's backward
+    // would allocate a zero tensor of the whole [B, L, D, N] (quadratic in L).
+    for (a_t, x_t) in a.unbind(1).iter().zip(x.unbind(1).iter()) {
+        h = a_t * &h + x_t;
+        states.push(h.shallow_clone());
+    }
+    Tensor::stack(&states, 1)
 }
 
 /// One Mamba block of width `d_model`.
@@ -78,6 +150,7 @@ pub struct MambaBlock {
     a_log: Tensor,
     d: Tensor,
     out_proj: Linear,
+    scan: Scan,
 }
 
 impl MambaBlock {
@@ -137,16 +210,33 @@ impl MambaBlock {
             a_log,
             d,
             out_proj,
+            scan: Scan::default(),
         })
     }
 
     /// `[B, L, d_model]` → `[B, L, d_model]` (causal: position t sees positions ≤ t).
     pub fn forward(&self, x: &Tensor) -> Tensor {
+        let p = self.project(x);
+        let y = selective_scan(&p.u, &p.delta, &p.a, &p.b, &p.c, &self.d, self.scan);
+        self.out_proj.forward(&(y * p.z.silu()))
+    }
+
+    /// The output at the last position only, `[B, d_model]`: `forward(x).select(1, -1)`,
+    /// without the other positions' outputs.
+    pub fn forward_last(&self, x: &Tensor) -> Tensor {
+        let p = self.project(x);
+        let y = selective_scan_last(&p.u, &p.delta, &p.a, &p.b, &p.c, &self.d);
+        self.out_proj.forward(&(y * p.z.select(1, -1).silu()))
+    }
+
+    /// Everything before the scan: input `u` (after the causal convolution), `Δ`, `A`, `B`,
+    /// `C` and the gate `z`.
+    fn project(&self, x: &Tensor) -> Projected {
         let l = x.size()[1];
         let xz = self.in_proj.forward(x);
         let parts = xz.chunk(2, -1);
         let (xi, z) = (&parts[0], &parts[1]);
-        let xc = xi
+        let u = xi
             .transpose(1, 2)
             .conv1d(
                 &self.conv_w,
@@ -161,13 +251,27 @@ impl MambaBlock {
             .silu();
         let dbc = self
             .x_proj
-            .forward(&xc)
+            .forward(&u)
             .split_with_sizes([self.dt_rank, D_STATE, D_STATE], -1);
-        let delta = self.dt_proj.forward(&dbc[0]).softplus();
-        let a = -self.a_log.exp();
-        let y = selective_scan(&xc, &delta, &a, &dbc[1], &dbc[2], &self.d);
-        self.out_proj.forward(&(y * z.silu()))
+        Projected {
+            delta: self.dt_proj.forward(&dbc[0]).softplus(),
+            a: -self.a_log.exp(),
+            b: dbc[1].shallow_clone(),
+            c: dbc[2].shallow_clone(),
+            z: z.shallow_clone(),
+            u,
+        }
     }
+}
+
+/// A block's tensors before the scan.
+struct Projected {
+    u: Tensor,
+    delta: Tensor,
+    a: Tensor,
+    b: Tensor,
+    c: Tensor,
+    z: Tensor,
 }
 
 /// The SSM family model.
@@ -215,14 +319,38 @@ impl MambaModel {
     }
 }
 
+impl MambaModel {
+    /// The same model with every block scanning by `scan` (the default is [`Scan::Stepwise`]).
+    pub fn with_scan(mut self, scan: Scan) -> Self {
+        for (block, _) in &mut self.layers {
+            block.scan = scan;
+        }
+        self
+    }
+}
+
 impl Family for MambaModel {
     fn forward(&self, contexts: &Tensor) -> Tensor {
         let mut x = self.embed.forward(contexts);
         if let Some(input) = &self.input {
             x = input.forward(&x);
         }
+        let depth = self.layers.len();
         for (k, (block, norm)) in self.layers.iter().enumerate() {
-            x = if k == 0 && self.bidirectional {
+            let first_bi = k == 0 && self.bidirectional;
+            if k + 1 == depth && block.scan == Scan::Stepwise {
+                // The head reads the last position only.
+                let last = if first_bi {
+                    // flip(m(flip(x))) at the last position is m's first output on the
+                    // reversed window, which (causal) sees only the last position.
+                    let l = x.size()[1];
+                    norm.forward(&(block.forward_last(&x) + block.forward_last(&x.narrow(1, l - 1, 1))))
+                } else {
+                    x.select(1, -1) + block.forward_last(&norm.forward(&x))
+                };
+                return self.head.forward(&self.norm_f.forward(&last));
+            }
+            x = if first_bi {
                 // both directions in one batch: [x; flip(x)]
                 let b = x.size()[0];
                 let y = block.forward(&Tensor::cat(&[&x, &x.flip([1])], 0));
