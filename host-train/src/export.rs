@@ -14,7 +14,7 @@ use crate::model::FamilyKind;
 use crate::run::{RunConfig, files, write_atomic};
 
 /// Weight storage of the exported file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weights {
     /// 32-bit floats.
     F32,

@@ -211,30 +211,10 @@ impl RunConfig {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
-/// `path` holds either its old or its new content, never a mix.
+/// Writes `bytes` to `path` atomically ([`pxby_data::atomic::write_atomic`]: `path` holds
+/// either its old or its new content, never a mix); errors name `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    #[cfg(unix)]
-    {
-        // tempfile creates 0600; results are ordinary files.
-        use std::os::unix::fs::PermissionsExt;
-        let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(perms)
-            .map_err(|e| Error::io(tmp.path(), e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    pxby_data::atomic::write_atomic(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 /// Writes metrics.csv from the history, atomically.

@@ -23,8 +23,8 @@ use std::time::Instant;
 use plotters::prelude::*;
 use pxby_core::config::{Embed, ModelConfig};
 use pxby_core::vocab::VOCAB_SIZE;
-use pxby_tools::dataset::{Dataset, Split};
-use pxby_tools::eval::{EvalOptions, Summary, evaluate};
+use pxby_data::dataset::{Dataset, Split};
+use pxby_data::eval::{EvalOptions, Summary, evaluate};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 

@@ -45,11 +45,10 @@ pub const DEFAULT_MAX_SIZE: u16 = 25;
 pub const MAX_SOURCE_SIDE: u32 = 4096;
 
 /// How the cropped image is reduced to the final grid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Downsample {
     /// The reference: bicubic 2x intermediate, k-means (K = 55) in CIELAB, nearest neighbour.
     #[default]
-    #[value(name = "kmeans")]
     KMeans,
     /// Most frequent nearest-palette colour of the source pixels each output cell covers.
     Majority,

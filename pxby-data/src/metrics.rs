@@ -11,7 +11,7 @@
 //! `../shared/golden/metrics.json` holds 32 cases; the tests match all of them to 1e-9.
 //!
 //! ```
-//! use pxby_tools::metrics::{bleu, cosine_similarity, hamming};
+//! use pxby_data::metrics::{bleu, cosine_similarity, hamming};
 //! let a = [1u8, 2, 3, 4, 5];
 //! assert_eq!(hamming(&a, &a).unwrap(), 0.0);
 //! assert!((cosine_similarity(&a, &a).unwrap() - 1.0).abs() < 1e-12);
