@@ -1,4 +1,7 @@
 //! Deterministic weighted k-means (Lloyd) in CIELAB, the reference colour reduction.
+//!
+//! Why hand-written: the dataset hash depends on every tie and iteration of it (max-min
+//! initialisation, ties to the lowest index, a fixed cap), which no k-means crate promises.
 
 use super::lab::dist2;
 
