@@ -1,8 +1,8 @@
-//! Reading a dataset file (`pxby_tools::dataset`) into training and validation sequences.
+//! Reading a dataset file (`pxby_data::dataset`) into training and validation sequences.
 
 use std::path::Path;
 
-use pxby_tools::dataset::Dataset;
+use pxby_data::dataset::Dataset;
 
 use crate::error::{Error, Result};
 use crate::train::TrainData;

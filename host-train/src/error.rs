@@ -51,7 +51,7 @@ pub enum Error {
     /// The model file writer of pxby-core refused the model.
     #[error("writing the model file: {0}")]
     Format(String),
-    /// The shared evaluation (pxby_tools::eval) failed.
+    /// The shared evaluation (pxby_data::eval) failed.
     #[error("evaluation: {0}")]
     Eval(String),
     /// Another process holds the lock of a Table 1 row.

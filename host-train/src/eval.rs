@@ -1,5 +1,5 @@
 //! `host-train eval`: the SPEC §8 evaluation of a run's tch model, through the shared code of
-//! [`pxby_tools::eval`] (windows, greedy generation, metrics): this module only supplies a
+//! [`pxby_data::eval`] (windows, greedy generation, metrics): this module only supplies a
 //! [`Predictor`] for tch models, so every family (including those pxby-core does not run) is
 //! scored exactly like the exported files.
 
@@ -7,8 +7,8 @@ use std::path::Path;
 
 use pxby_core::context::Context;
 use pxby_core::vocab::VOCAB_SIZE;
-use pxby_tools::dataset::{Dataset, Split};
-use pxby_tools::eval::{EvalError, EvalOptions, EvalReport, Predictor, evaluate};
+use pxby_data::dataset::{Dataset, Split};
+use pxby_data::eval::{EvalError, EvalOptions, EvalReport, Predictor, evaluate};
 use tch::{Device, Kind, Tensor};
 
 use crate::data;
@@ -83,7 +83,7 @@ pub fn eval_model_file(
     })?;
     let ds = read_split(data)?;
     let items: Vec<_> = ds.split(split).collect();
-    let mut predictor = pxby_tools::eval::CorePredictor::new(&m);
+    let mut predictor = pxby_data::eval::CorePredictor::new(&m);
     evaluate(&items, options, &mut predictor).map_err(|e| Error::Eval(e.to_string()))
 }
 

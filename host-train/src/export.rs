@@ -14,7 +14,7 @@ use crate::model::FamilyKind;
 use crate::run::{RunConfig, files, write_atomic};
 
 /// Weight storage of the exported file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weights {
     /// 32-bit floats.
     F32,
@@ -66,28 +66,18 @@ impl fmt::Display for ExportSummary {
     }
 }
 
-/// Today's date and time (UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
-fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+/// `unix_seconds` (UTC) as `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, whole seconds).
+fn utc_timestamp(unix_seconds: i64) -> Result<String> {
+    let date_err = |e: &dyn fmt::Display| Error::Format(format!("formatting the date: {e}"));
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .map_err(|e| date_err(&e))?
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| date_err(&e))
+}
+
+/// Now (UTC) as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> Result<String> {
+    utc_timestamp(time::OffsetDateTime::now_utc().unix_timestamp())
 }
 
 /// Encodes the model of `ckpt` (trained on `run`) as a pxby-core model file.
@@ -132,7 +122,7 @@ pub fn encode(
             });
         }
     }
-    let created = format!("{} host-train {}", utc_now(), env!("CARGO_PKG_VERSION"));
+    let created = format!("{} host-train {}", utc_now()?, env!("CARGO_PKG_VERSION"));
     let meta = Metadata {
         dataset_hash: &run.dataset_hash,
         epochs: st.epoch,
@@ -190,4 +180,22 @@ pub fn import(model: &pxby_core::Model<'_>, device: tch::Device) -> Result<crate
         var.copy_(&t);
     }
     Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_timestamp;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_in_whole_seconds() {
+        for (t, want) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_700_000_000, "2023-11-14T22:13:20Z"),
+            (1_709_164_800, "2024-02-29T00:00:00Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(utc_timestamp(t).unwrap(), want);
+        }
+    }
 }

@@ -1,9 +1,13 @@
 //! `host-train`: train, export and evaluate PixelBytes models with tch. See the crate docs.
+//!
+//! The clap layer: library types carry no clap derive, so the enums taken on the command line
+//! have twins here (`*Arg`) that convert into them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use host_train::export::Weights;
 use host_train::model::{FamilyKind, ModelSpec};
 use host_train::run::{RunConfig, Schedule};
 use host_train::table::{Budget, Positions, TableOptions};
@@ -11,6 +15,7 @@ use host_train::train::{TrainOptions, train};
 use host_train::{Error, Result, data, select_device};
 use pxby_core::config::{Embed, ModelConfig};
 use pxby_core::vocab::VOCAB_SIZE;
+use pxby_data::dataset::Split;
 
 #[derive(Parser)]
 #[command(
@@ -32,7 +37,7 @@ enum Command {
     Train(TrainArgs),
     /// Write a pxby-core model file from a run.
     Export(ExportArgs),
-    /// SPEC §8 evaluation of a run's tch model (shared code of pxby_tools::eval).
+    /// SPEC §8 evaluation of a run's tch model (shared code of pxby_data::eval).
     Eval(EvalArgs),
     /// Train and evaluate the paper's Table 1 (15 configurations) with one budget; writes
     /// table1.md and figure2.png (resumable).
@@ -54,7 +59,11 @@ struct BenchArgs {
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=4096))]
     seq_len: u32,
     /// Rows to time (names of `host-train table`).
-    #[arg(long, value_delimiter = ',', default_value = "rnn-base,rnn-state32,att-1,ssm-bi-1,ssm-bi-2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "rnn-base,rnn-state32,att-1,ssm-bi-1,ssm-bi-2"
+    )]
     rows: Vec<String>,
     /// auto (CUDA when available), cpu or cuda.
     #[arg(long, default_value = "auto")]
@@ -82,12 +91,21 @@ fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
         if row.spec.family == FamilyKind::Ssm {
             variants = vec![
                 ("stepwise", build_ssm(&row.spec, device, 0, Scan::Stepwise)?),
-                ("sequential (before)", build_ssm(&row.spec, device, 0, Scan::Sequential)?),
+                (
+                    "sequential (before)",
+                    build_ssm(&row.spec, device, 0, Scan::Sequential)?,
+                ),
             ];
         }
         for (scan, built) in variants {
             let params: i64 = built.vars.values().map(|t| t.numel() as i64).sum();
-            let t = training_step(&built, a.batch as i64, a.seq_len as i64, a.steps as usize, device)?;
+            let t = training_step(
+                &built,
+                a.batch as i64,
+                a.seq_len as i64,
+                a.steps as usize,
+                device,
+            )?;
             let base = *first.get_or_insert(t.median);
             println!(
                 "| {name} | {:?} | {params} | {scan} | {:.1} | {:.1} | {:.1} | {:.2} |",
@@ -114,8 +132,8 @@ struct EvalArgs {
     #[arg(long)]
     data: PathBuf,
     /// Which items.
-    #[arg(long, value_enum, default_value_t = pxby_tools::dataset::Split::Val)]
-    split: pxby_tools::dataset::Split,
+    #[arg(long, value_enum, default_value_t = SplitArg::Val)]
+    split: SplitArg,
     /// Evaluate the best-by-validation-loss model (the default).
     #[arg(long, conflicts_with = "last")]
     best: bool,
@@ -258,8 +276,12 @@ impl TableArgs {
         ] {
             c.arg(flag).arg(v);
         }
-        let positions = self.positions.to_possible_value().map(|p| p.get_name().to_string());
-        c.arg("--positions").arg(positions.unwrap_or_else(|| "none".into()));
+        let positions = self
+            .positions
+            .to_possible_value()
+            .map(|p| p.get_name().to_string());
+        c.arg("--positions")
+            .arg(positions.unwrap_or_else(|| "none".into()));
         if let Some(n) = self.eval_items {
             c.arg("--eval-items").arg(n.to_string());
         }
@@ -287,6 +309,75 @@ enum EmbedArg {
     Center,
 }
 
+/// `--split`: which items of the dataset ([`Split`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SplitArg {
+    /// `id % 10 != 0`.
+    Train,
+    /// `id % 10 == 0`.
+    Val,
+    /// Every item.
+    All,
+}
+
+impl From<SplitArg> for Split {
+    fn from(a: SplitArg) -> Split {
+        match a {
+            SplitArg::Train => Split::Train,
+            SplitArg::Val => Split::Val,
+            SplitArg::All => Split::All,
+        }
+    }
+}
+
+/// `--family`: the architecture ([`FamilyKind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FamilyArg {
+    /// PxByEmbed → LSTM stack (first layer optionally bidirectional) → linear head.
+    /// The only family pxby-core runs.
+    Rnn,
+    /// PxByEmbed → linear dim→d_state → TransformerEncoder (4 heads, no positional encoding, as
+    /// in the paper) → head on the last position.
+    Attention,
+    /// As `attention` with learned absolute positions added before the encoder.
+    AttentionLearned,
+    /// As `attention` with sinusoidal positions added before the encoder.
+    AttentionSinusoidal,
+    /// PxByEmbed → linear dim→d_state → Mamba blocks (first bidirectional when configured) →
+    /// head on the last position.
+    Ssm,
+}
+
+impl From<FamilyArg> for FamilyKind {
+    fn from(a: FamilyArg) -> FamilyKind {
+        match a {
+            FamilyArg::Rnn => FamilyKind::Rnn,
+            FamilyArg::Attention => FamilyKind::Attention,
+            FamilyArg::AttentionLearned => FamilyKind::AttentionLearned,
+            FamilyArg::AttentionSinusoidal => FamilyKind::AttentionSinusoidal,
+            FamilyArg::Ssm => FamilyKind::Ssm,
+        }
+    }
+}
+
+/// `--weights`: storage of the exported file ([`Weights`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WeightsArg {
+    /// 32-bit floats.
+    F32,
+    /// int8 matrices (per output row, symmetric), f32 vectors.
+    Int8,
+}
+
+impl From<WeightsArg> for Weights {
+    fn from(a: WeightsArg) -> Weights {
+        match a {
+            WeightsArg::F32 => Weights::F32,
+            WeightsArg::Int8 => Weights::Int8,
+        }
+    }
+}
+
 #[derive(Args)]
 struct TrainArgs {
     /// Dataset file (pxby-tools format).
@@ -296,8 +387,8 @@ struct TrainArgs {
     #[arg(long)]
     out: PathBuf,
     /// Model family.
-    #[arg(long, value_enum, default_value_t = FamilyKind::Rnn)]
-    family: FamilyKind,
+    #[arg(long, value_enum, default_value_t = FamilyArg::Rnn)]
+    family: FamilyArg,
     /// Embedding dimension.
     #[arg(long, default_value_t = 81)]
     dim: u16,
@@ -370,8 +461,8 @@ struct ExportArgs {
     #[arg(long)]
     out: PathBuf,
     /// Weight storage.
-    #[arg(long, value_enum, default_value_t = host_train::export::Weights::F32)]
-    weights: host_train::export::Weights,
+    #[arg(long, value_enum, default_value_t = WeightsArg::F32)]
+    weights: WeightsArg,
     /// Export the best-by-validation-loss model (the default).
     #[arg(long, conflicts_with = "last")]
     best: bool,
@@ -402,7 +493,7 @@ fn run_train(a: TrainArgs) -> Result<()> {
     let data = data::load(&a.data, limit)?;
     let cfg = RunConfig {
         model: ModelSpec {
-            family: a.family,
+            family: a.family.into(),
             config,
         },
         data: a.data.clone(),
@@ -449,7 +540,7 @@ fn run_export(a: ExportArgs) -> Result<()> {
     } else {
         host_train::export::Which::Best
     };
-    let summary = host_train::export::export(&a.run, &a.out, a.weights, which, &a.notes)?;
+    let summary = host_train::export::export(&a.run, &a.out, a.weights.into(), which, &a.notes)?;
     println!("{summary}");
     Ok(())
 }
@@ -462,8 +553,14 @@ fn run_eval(a: EvalArgs) -> Result<()> {
     };
     let device = select_device(&a.device)?;
     if let (Some(stride), Some(run)) = (a.next_token_stride, &a.run) {
-        let stats =
-            host_train::eval::next_token(run, &a.data, which, a.split, stride as usize, device)?;
+        let stats = host_train::eval::next_token(
+            run,
+            &a.data,
+            which,
+            a.split.into(),
+            stride as usize,
+            device,
+        )?;
         let (n, acc) = (stats.count(), stats.accuracy());
         println!("windows          {n} (stride {stride})");
         println!("loss             {:.4}", stats.loss());
@@ -476,13 +573,14 @@ fn run_eval(a: EvalArgs) -> Result<()> {
         println!("weighted F1      {:.4}", stats.weighted_f1());
         return Ok(());
     }
-    let options = pxby_tools::eval::EvalOptions {
+    let split = Split::from(a.split);
+    let options = pxby_data::eval::EvalOptions {
         max_windows_per_item: a.max_windows_per_item,
     };
     let report = match (&a.model, &a.run) {
-        (Some(model), _) => host_train::eval::eval_model_file(model, &a.data, a.split, &options)?,
+        (Some(model), _) => host_train::eval::eval_model_file(model, &a.data, split, &options)?,
         (None, Some(run)) => {
-            host_train::eval::eval_run(run, &a.data, which, a.split, &options, device)?
+            host_train::eval::eval_run(run, &a.data, which, split, &options, device)?
         }
         (None, None) => return Err(Error::Usage("eval needs --run or --model".into())),
     };
@@ -510,5 +608,58 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn names<T: ValueEnum>() -> Vec<String> {
+        T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn command_line_names_and_conversions() {
+        assert_eq!(names::<SplitArg>(), ["train", "val", "all"]);
+        assert_eq!(
+            names::<FamilyArg>(),
+            [
+                "rnn",
+                "attention",
+                "attention-learned",
+                "attention-sinusoidal",
+                "ssm"
+            ]
+        );
+        assert_eq!(names::<WeightsArg>(), ["f32", "int8"]);
+        for (a, s) in [
+            (SplitArg::Train, Split::Train),
+            (SplitArg::Val, Split::Val),
+            (SplitArg::All, Split::All),
+        ] {
+            assert_eq!(Split::from(a), s);
+        }
+        for (a, f) in [
+            (FamilyArg::Rnn, FamilyKind::Rnn),
+            (FamilyArg::Attention, FamilyKind::Attention),
+            (FamilyArg::AttentionLearned, FamilyKind::AttentionLearned),
+            (
+                FamilyArg::AttentionSinusoidal,
+                FamilyKind::AttentionSinusoidal,
+            ),
+            (FamilyArg::Ssm, FamilyKind::Ssm),
+        ] {
+            assert_eq!(FamilyKind::from(a), f);
+        }
+        assert_eq!(Weights::from(WeightsArg::F32), Weights::F32);
+        assert_eq!(Weights::from(WeightsArg::Int8), Weights::Int8);
+        Cli::command().debug_assert();
     }
 }

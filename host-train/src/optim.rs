@@ -1,6 +1,7 @@
 //! AdamW written with tch tensor operations, so that its whole state (step count and the two
 //! moment tensors of every variable) is plain tensors a checkpoint can save and restore exactly.
-//! tch's own optimiser wraps a C++ object whose state cannot be saved.
+//! Why hand-written: tch's own optimiser wraps a C++ object whose state cannot be saved, so a
+//! killed run could not resume exactly.
 //!
 //! The update is PyTorch's `torch.optim.AdamW` (decoupled weight decay, bias correction):
 //! `p ← p·(1 − lr·wd)`, `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::prelude::*;
+use pxby_data::atomic::WriteError;
 
 use crate::error::{Error, Result};
 use crate::run::EpochRecord;
@@ -87,23 +88,19 @@ pub fn write_plots(run_dir: &Path, history: &[EpochRecord]) -> Result<Vec<PathBu
 }
 
 /// Draws a PNG into a temporary file beside `path` (`draw` gets its path), then renames it into
-/// place: a killed run never leaves a half-written image.
+/// place ([`pxby_data::atomic::write_atomic_with`]): a killed run never leaves a half-written
+/// image.
 pub(crate) fn write_png_atomic(
     path: &Path,
     draw: impl FnOnce(&Path) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".plot")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    draw(tmp.path()).map_err(|reason| Error::Plot {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    pxby_data::atomic::write_atomic_with(path, |_, tmp| draw(tmp)).map_err(|e| match e {
+        WriteError::Fill(reason) => Error::Plot {
+            path: path.to_path_buf(),
+            reason,
+        },
+        WriteError::Io(e) => Error::io(path, e),
+    })
 }
 
 /// A per-epoch chart on `area`: x from 0.5 to the last epoch, y padded around every point's

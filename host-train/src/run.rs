@@ -95,24 +95,34 @@ fn default_lr() -> f64 {
 
 impl EpochRecord {
     /// CSV header of [`EpochRecord::csv_row`].
-    pub const CSV_HEADER: &'static str =
-        "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,lr,seconds";
+    pub const CSV_HEADER: [&'static str; 10] = [
+        "epoch",
+        "steps",
+        "train_loss",
+        "train_acc",
+        "train_f1",
+        "val_loss",
+        "val_acc",
+        "val_f1",
+        "lr",
+        "seconds",
+    ];
 
-    /// One CSV row (no newline).
-    pub fn csv_row(&self) -> String {
-        format!(
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{:.3}",
-            self.epoch,
-            self.steps,
-            self.train_loss,
-            self.train_acc,
-            self.train_f1,
-            self.val_loss,
-            self.val_acc,
-            self.val_f1,
-            self.lr,
-            self.seconds
-        )
+    /// The fields of one CSV row (six decimals for the metrics, three for the seconds); the
+    /// `csv` crate writes them ([`metrics_csv`]).
+    pub fn csv_row(&self) -> [String; 10] {
+        [
+            self.epoch.to_string(),
+            self.steps.to_string(),
+            format!("{:.6}", self.train_loss),
+            format!("{:.6}", self.train_acc),
+            format!("{:.6}", self.train_f1),
+            format!("{:.6}", self.val_loss),
+            format!("{:.6}", self.val_acc),
+            format!("{:.6}", self.val_f1),
+            self.lr.to_string(),
+            format!("{:.3}", self.seconds),
+        ]
     }
 }
 
@@ -211,41 +221,27 @@ impl RunConfig {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
-/// `path` holds either its old or its new content, never a mix.
+/// Writes `bytes` to `path` atomically ([`pxby_data::atomic::write_atomic`]: `path` holds
+/// either its old or its new content, never a mix); errors name `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    #[cfg(unix)]
-    {
-        // tempfile creates 0600; results are ordinary files.
-        use std::os::unix::fs::PermissionsExt;
-        let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(perms)
-            .map_err(|e| Error::io(tmp.path(), e))?;
+    pxby_data::atomic::write_atomic(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+/// metrics.csv: the header and one row per finished epoch.
+pub fn metrics_csv(history: &[EpochRecord]) -> Result<Vec<u8>> {
+    let csv_err = |e: csv::Error| Error::io(files::METRICS, std::io::Error::other(e));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(EpochRecord::CSV_HEADER).map_err(csv_err)?;
+    for r in history {
+        w.write_record(r.csv_row()).map_err(csv_err)?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    w.into_inner()
+        .map_err(|e| Error::io(files::METRICS, e.into_error()))
 }
 
 /// Writes metrics.csv from the history, atomically.
 pub fn write_metrics(run_dir: &Path, history: &[EpochRecord]) -> Result<()> {
-    let mut text = String::from(EpochRecord::CSV_HEADER);
-    text.push('\n');
-    for r in history {
-        text.push_str(&r.csv_row());
-        text.push('\n');
-    }
-    write_atomic(&run_dir.join(files::METRICS), text.as_bytes())
+    write_atomic(&run_dir.join(files::METRICS), &metrics_csv(history)?)
 }
 
 #[cfg(test)]
@@ -303,5 +299,33 @@ mod tests {
             ..Schedule::default()
         }));
         assert_eq!((cfg.stride, cfg.val_stride, cfg.lr), (4, Some(32), 3e-4));
+    }
+
+    #[test]
+    fn metrics_csv_bytes_are_those_of_the_hand_written_rows() {
+        let rec = |epoch: u32, lr: f64, seconds: f64| EpochRecord {
+            epoch,
+            steps: 710,
+            train_loss: 1.812_345_67,
+            train_acc: 0.5,
+            train_f1: f64::NAN,
+            val_loss: 2.0,
+            val_acc: 1.0 / 3.0,
+            val_f1: 0.25,
+            seconds,
+            lr,
+        };
+        let history = [rec(1, 1e-3, 12.3456), rec(2, 0.0003, 1e4)];
+        let text = String::from_utf8(metrics_csv(&history).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,lr,seconds\n\
+             1,710,1.812346,0.500000,NaN,2.000000,0.333333,0.250000,0.001,12.346\n\
+             2,710,1.812346,0.500000,NaN,2.000000,0.333333,0.250000,0.0003,10000.000\n"
+        );
+        assert_eq!(
+            String::from_utf8(metrics_csv(&[]).unwrap()).unwrap(),
+            "epoch,steps,train_loss,train_acc,train_f1,val_loss,val_acc,val_f1,lr,seconds\n"
+        );
     }
 }

@@ -182,18 +182,25 @@ fn stepwise_scan_equals_the_sequential_scan_in_outputs_and_gradients() {
         let weights = Tensor::randn([bsz, l, d], opts);
         let run = |scan| {
             let y = selective_scan(&u, &delta, &a, &b, &c, &dskip, scan);
-            let grads = Tensor::run_backward(&[(&y * &weights).sum(Kind::Float)], &inputs, false, false);
+            let grads =
+                Tensor::run_backward(&[(&y * &weights).sum(Kind::Float)], &inputs, false, false);
             (y.detach(), grads)
         };
         let (y_seq, g_seq) = run(Scan::Sequential);
         let (y_chk, g_chk) = run(Scan::Stepwise);
         let dy = max_diff(&y_seq, &y_chk);
         assert!(dy <= 1e-5, "L {l}: outputs differ by {dy}");
-        for (name, (gs, gc)) in ["u", "delta", "A", "B", "C", "D"].iter().zip(g_seq.iter().zip(&g_chk)) {
+        for (name, (gs, gc)) in ["u", "delta", "A", "B", "C", "D"]
+            .iter()
+            .zip(g_seq.iter().zip(&g_chk))
+        {
             // Gradients summed over many positions are large: compare relative to their scale.
             let scale = f64::try_from(gs.abs().max()).expect("max").max(1.0);
             let dg = max_diff(gs, gc) / scale;
-            assert!(dg <= 1e-5, "L {l}: gradient of {name} differs by {dg} (relative)");
+            assert!(
+                dg <= 1e-5,
+                "L {l}: gradient of {name} differs by {dg} (relative)"
+            );
         }
     }
 }
@@ -213,16 +220,23 @@ fn fast_ssm_model_equals_the_reference_in_logits_and_gradients() {
         let run = |b: &host_train::train::Built| {
             let logits = b.model.forward(&x);
             let vars: Vec<&Tensor> = b.vars.values().collect();
-            let grads = Tensor::run_backward(&[logits.cross_entropy_for_logits(&y)], &vars, false, false);
+            let grads =
+                Tensor::run_backward(&[logits.cross_entropy_for_logits(&y)], &vars, false, false);
             (logits.detach(), grads)
         };
         let ((lf, gf), (ls, gs)) = (run(&fast), run(&slow));
         let d = max_diff(&lf, &ls);
-        assert!(d <= 1e-5, "depth {depth} bi {bidirectional}: logits differ by {d}");
+        assert!(
+            d <= 1e-5,
+            "depth {depth} bi {bidirectional}: logits differ by {d}"
+        );
         for ((name, a), b) in fast.vars.keys().zip(&gf).zip(&gs) {
             let scale = f64::try_from(b.abs().max()).expect("max").max(1.0);
             let dg = max_diff(a, b) / scale;
-            assert!(dg <= 1e-5, "depth {depth} bi {bidirectional}: gradient of {name} differs by {dg}");
+            assert!(
+                dg <= 1e-5,
+                "depth {depth} bi {bidirectional}: gradient of {name} differs by {dg}"
+            );
         }
     }
 }

@@ -68,13 +68,13 @@ fn default_model_f32_and_int8_agree_with_tch_on_validation_windows() {
 #[test]
 fn shared_evaluation_scores_tch_and_core_alike() {
     use host_train::eval::TchPredictor;
-    use pxby_tools::eval::{CorePredictor, EvalOptions, evaluate};
+    use pxby_data::eval::{CorePredictor, EvalOptions, evaluate};
     tch::set_num_threads(1);
     let bytes = std::fs::read(DEFAULT_F32).expect("fixtures/models/default-f32.pxby");
     let model = pxby_core::Model::from_bytes(&bytes).expect("load f32 model");
     let built = import(&model, Device::Cpu).expect("import into tch");
-    let ds = pxby_tools::dataset::Dataset::read(small_dataset()).expect("dataset");
-    let items: Vec<_> = ds.split(pxby_tools::dataset::Split::Val).collect();
+    let ds = pxby_data::dataset::Dataset::read(small_dataset()).expect("dataset");
+    let items: Vec<_> = ds.split(pxby_data::dataset::Split::Val).collect();
     let options = EvalOptions {
         max_windows_per_item: Some(2),
     };

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::dataset::{Dataset, Item};
 use crate::pixelate::{Downsample, PixelateOptions, pixelate_file};
-use crate::text::normalize;
+use pxby_data::dataset::{Dataset, Item};
+use pxby_data::text::normalize;
 
 /// Name of the CSV file in a source folder.
 pub const CSV_NAME: &str = "pokedex.csv";

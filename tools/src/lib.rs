@@ -1,18 +1,14 @@
 //! # pxby-tools
 //!
 //! Host tooling for PixelBytes, built on `pxby-core` (which owns the vocabulary, the context rule
-//! and the model): dataset building, pixelation, evaluation, generation and rendering, scraping
-//! and inspection. The `pxby` binary is a thin command-line layer over this library.
+//! and the model) and `pxby-data` (the dataset file, layout, text normalisation, metrics and
+//! SPEC §8 evaluation): dataset building, pixelation, generation and rendering, scraping and
+//! previews. The `pxby` binary (`src/bin/pxby`) is a thin command-line layer over this library
+//! and `pxby-data`.
 #![warn(missing_docs)]
 
 pub mod builder;
 pub mod card;
-pub mod cli;
-pub mod dataset;
-pub mod eval;
-pub mod layout;
-pub mod metrics;
 pub mod pixelate;
 pub mod preview;
 pub mod scrape;
-pub mod text;

@@ -3,10 +3,10 @@
 //! in-memory RGB image.
 //!
 //! ```
-//! use pxby_tools::dataset::{Dataset, Item};
+//! use pxby_data::dataset::{Dataset, Item};
 //! use pxby_tools::preview::{contact_sheet, SheetOptions};
 //! use pxby_core::vocab::FIRST_COLOUR;
-//! let cap = pxby_tools::text::normalize("x").tokens;
+//! let cap = pxby_data::text::normalize("x").tokens;
 //! let item = Item::new(1, "One".into(), 2, 2, &[FIRST_COLOUR; 4], &cap).unwrap();
 //! let ds = Dataset::new(25, "doc".into(), vec![item]);
 //! let sheet = contact_sheet(&ds.items, &SheetOptions::default());
@@ -20,8 +20,8 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
 use image::{Rgb, RgbImage};
 
-use crate::dataset::Item;
 use crate::pixelate::render_tokens;
+use pxby_data::dataset::Item;
 
 /// An [`RgbImage`] as an embedded-graphics [`DrawTarget`]; pixels outside are ignored.
 pub struct Canvas(pub RgbImage);

@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
+use pxby_data::dataset::{Dataset, DatasetError};
 use pxby_tools::builder::{BuildError, BuildOptions, build};
-use pxby_tools::dataset::{Dataset, DatasetError};
 use pxby_tools::pixelate::{PixelateError, PixelateOptions, pixelate_bytes};
 
 fn fixture_png() -> Vec<u8> {

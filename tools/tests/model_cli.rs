@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use pxby_core::config::ModelConfig;
 use pxby_core::format::{Metadata, random_weights, write_model};
 use pxby_core::quant::WeightType;
-use pxby_tools::dataset::{Dataset, Item};
+use pxby_data::dataset::{Dataset, Item};
 
 /// A seeded random model of the paper's configuration.
 fn model_bytes(weights: WeightType) -> Vec<u8> {
@@ -159,14 +159,4 @@ fn bad_inputs_are_clear_errors() {
     let out = run(&["generate", "--window", "48"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("32 or 64"));
-}
-
-#[test]
-fn header_prompts_parse() {
-    use pxby_tools::cli::parse_header;
-    assert_eq!(parse_header("(25, 22)"), Some((25, 22)));
-    assert_eq!(parse_header("(3, 4)\n"), Some((3, 4)));
-    assert_eq!(parse_header("(0, 4)"), None);
-    assert_eq!(parse_header("(3,4)"), None);
-    assert_eq!(parse_header("hello"), None);
 }

@@ -7,11 +7,11 @@ mod common;
 use assert_cmd::Command;
 use pxby_core::context::{ContextCursor, contexts};
 use pxby_core::vocab::is_colour;
+use pxby_data::dataset::{Dataset, Split};
+use pxby_data::layout::header_text;
+use pxby_data::text::normalize;
 use pxby_tools::builder::{BuildOptions, build};
-use pxby_tools::dataset::{Dataset, Split};
-use pxby_tools::layout::header_text;
 use pxby_tools::pixelate::{Downsample, PixelateOptions, pixelate_file};
-use pxby_tools::text::normalize;
 
 fn first_30(mode: Downsample, max_size: u16) -> Dataset {
     let opts = BuildOptions {

@@ -213,7 +213,7 @@ fn scraped_output_feeds_dataset_build() {
         "dataset build failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let ds = pxby_tools::dataset::Dataset::read(&data).unwrap();
+    let ds = pxby_data::dataset::Dataset::read(&data).unwrap();
     let items: Vec<(u32, &str)> = ds.items.iter().map(|i| (i.id, i.name.as_str())).collect();
     assert_eq!(
         items,

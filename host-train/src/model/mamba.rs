@@ -344,7 +344,9 @@ impl Family for MambaModel {
                     // flip(m(flip(x))) at the last position is m's first output on the
                     // reversed window, which (causal) sees only the last position.
                     let l = x.size()[1];
-                    norm.forward(&(block.forward_last(&x) + block.forward_last(&x.narrow(1, l - 1, 1))))
+                    norm.forward(
+                        &(block.forward_last(&x) + block.forward_last(&x.narrow(1, l - 1, 1))),
+                    )
                 } else {
                     x.select(1, -1) + block.forward_last(&norm.forward(&x))
                 };

@@ -17,7 +17,7 @@ use tch::{Tensor, nn};
 use crate::error::{Error, Result};
 
 /// Which architecture sits between the embedding and the head.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FamilyKind {
     /// PxByEmbed → LSTM stack (first layer optionally bidirectional) → linear head.

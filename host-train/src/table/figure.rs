@@ -23,7 +23,8 @@ pub(super) fn best_of<'a>(
         .filter_map(|(row, r)| r.as_ref().map(|r| (row, r)))
         .filter(|(row, _)| family(row.spec.family))
         .max_by(|a, b| {
-            value(&a.1.items, Metric::NextAccuracy).total_cmp(&value(&b.1.items, Metric::NextAccuracy))
+            value(&a.1.items, Metric::NextAccuracy)
+                .total_cmp(&value(&b.1.items, Metric::NextAccuracy))
         })
 }
 

@@ -83,20 +83,90 @@ fn claims() -> Vec<Claim> {
     let rnn: fn(FamilyKind) -> bool = |f| f == FamilyKind::Rnn;
     let ssm: fn(FamilyKind) -> bool = |f| f == FamilyKind::Ssm;
     vec![
-        c("Bidirectional beats unidirectional (RNN)", Name("rnn-base"), Name("rnn-uni"), Better),
-        c("Bidirectional beats unidirectional (SSM, 2 layers)", Name("ssm-bi-2"), Name("ssm-uni-2"), Better),
-        c("PxBy embedding beats the centre-only embedding", Name("rnn-base"), Name("rnn-center"), Better),
-        c("The convolution helps", Name("rnn-base"), Name("rnn-noconv"), Better),
-        c("Input dimension has minimal impact: 36 vs 81", Name("rnn-in36"), Name("rnn-base"), Same),
-        c("Input dimension has minimal impact: 162 vs 81", Name("rnn-in162"), Name("rnn-base"), Same),
-        c("The compact model (state 32) beats state 64", Name("rnn-state32"), Name("rnn-base"), Better),
-        c("The compact model (state 32) beats state 128", Name("rnn-state32"), Name("rnn-state128"), Better),
-        c("Depth helps: 3 RNN layers beat 2", Name("rnn-depth3"), Name("rnn-base"), Better),
-        c("Depth helps: 2 RNN layers beat 1", Name("rnn-base"), Name("rnn-depth1"), Better),
-        c("Depth helps the SSM: 2 layers beat 1", Name("ssm-bi-2"), Name("ssm-bi-1"), Better),
-        c("Attention: 1 layer is slightly better than 2", Name("att-1"), Name("att-2"), Better),
-        c("The best RNN beats the best attention model", BestOf("RNN", rnn), BestOf("attention", is_attention), Better),
-        c("The best RNN beats the best SSM", BestOf("RNN", rnn), BestOf("SSM", ssm), Better),
+        c(
+            "Bidirectional beats unidirectional (RNN)",
+            Name("rnn-base"),
+            Name("rnn-uni"),
+            Better,
+        ),
+        c(
+            "Bidirectional beats unidirectional (SSM, 2 layers)",
+            Name("ssm-bi-2"),
+            Name("ssm-uni-2"),
+            Better,
+        ),
+        c(
+            "PxBy embedding beats the centre-only embedding",
+            Name("rnn-base"),
+            Name("rnn-center"),
+            Better,
+        ),
+        c(
+            "The convolution helps",
+            Name("rnn-base"),
+            Name("rnn-noconv"),
+            Better,
+        ),
+        c(
+            "Input dimension has minimal impact: 36 vs 81",
+            Name("rnn-in36"),
+            Name("rnn-base"),
+            Same,
+        ),
+        c(
+            "Input dimension has minimal impact: 162 vs 81",
+            Name("rnn-in162"),
+            Name("rnn-base"),
+            Same,
+        ),
+        c(
+            "The compact model (state 32) beats state 64",
+            Name("rnn-state32"),
+            Name("rnn-base"),
+            Better,
+        ),
+        c(
+            "The compact model (state 32) beats state 128",
+            Name("rnn-state32"),
+            Name("rnn-state128"),
+            Better,
+        ),
+        c(
+            "Depth helps: 3 RNN layers beat 2",
+            Name("rnn-depth3"),
+            Name("rnn-base"),
+            Better,
+        ),
+        c(
+            "Depth helps: 2 RNN layers beat 1",
+            Name("rnn-base"),
+            Name("rnn-depth1"),
+            Better,
+        ),
+        c(
+            "Depth helps the SSM: 2 layers beat 1",
+            Name("ssm-bi-2"),
+            Name("ssm-bi-1"),
+            Better,
+        ),
+        c(
+            "Attention: 1 layer is slightly better than 2",
+            Name("att-1"),
+            Name("att-2"),
+            Better,
+        ),
+        c(
+            "The best RNN beats the best attention model",
+            BestOf("RNN", rnn),
+            BestOf("attention", is_attention),
+            Better,
+        ),
+        c(
+            "The best RNN beats the best SSM",
+            BestOf("RNN", rnn),
+            BestOf("SSM", ssm),
+            Better,
+        ),
     ]
 }
 
@@ -118,8 +188,9 @@ fn resolve<'a>(
             .zip(results)
             .find(|(r, _)| r.name == name)
             .and_then(|(r, res)| res.as_ref().map(|res| (format!("`{}`", r.name), res))),
-        Pick::BestOf(label, is) => best_of(rows, results, is)
-            .map(|(r, res)| (format!("best {label} (`{}`)", r.name), res)),
+        Pick::BestOf(label, is) => {
+            best_of(rows, results, is).map(|(r, res)| (format!("best {label} (`{}`)", r.name), res))
+        }
     }
 }
 
@@ -145,7 +216,11 @@ fn claim_lines(rows: &[Row], results: &[Option<RowResult>]) -> String {
                 let a_better = (d.value < 0.0) == metric.lower_is_better();
                 if a_better { for_ += 1 } else { against += 1 }
             }
-            parts.push(format!("{} {}{unit}", metric.label(), signed(d, digits, scale)));
+            parts.push(format!(
+                "{} {}{unit}",
+                metric.label(),
+                signed(d, digits, scale)
+            ));
         }
         let verdict = match (claim.expect, for_, against) {
             (_, _, _) if parts.is_empty() => "not comparable (scored on different items)",

@@ -37,7 +37,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use pxby_tools::dataset::{Dataset, Item, Split};
+use pxby_data::dataset::{Dataset, Item, Split};
 use tch::Device;
 
 pub use figure::figure2;
@@ -122,7 +122,15 @@ pub fn run(opts: &TableOptions, child: &(dyn Fn(&str) -> Command + Sync)) -> Res
         opts.jobs
     );
     if opts.jobs > 1 && todo.len() > 1 {
-        run_children(opts, &todo, child)?;
+        let scoring = Scoring::of(opts);
+        let (done, left): (Vec<&Row>, Vec<&Row>) = todo.iter().partition(|r| {
+            RowResult::load(&row_dir(&opts.out, r.name).join(RESULT))
+                .is_ok_and(|res| res.is_current(b, &scoring))
+        });
+        for r in done {
+            println!("{}: done before, skipped", r.name);
+        }
+        run_children(opts, &left, child)?;
     } else {
         let items: Vec<&Item> = ds.split(Split::Val).collect();
         for (k, row) in todo.iter().enumerate() {
@@ -255,17 +263,11 @@ fn ensure_row(
     let b = &opts.budget;
     let dir = row_dir(&opts.out, row.name);
     let _lock = lock_row(&opts.out, row.name)?;
-    let scoring = Scoring {
-        version: SCORE_VERSION,
-        items: opts.eval_items,
-        windows_per_item: opts.windows_per_item,
-        seq_len: b.seq_len,
-        val_stride: b.val_stride,
-    };
+    let scoring = Scoring::of(opts);
     let result_path = dir.join(RESULT);
     if result_path.exists() {
         match RowResult::load(&result_path) {
-            Ok(r) if r.epochs >= b.epochs && r.scoring == scoring => {
+            Ok(r) if r.is_current(b, &scoring) => {
                 println!("{tag}: done before, skipped");
                 return Ok(r);
             }
@@ -340,7 +342,11 @@ fn ensure_row(
 }
 
 /// Runs each row in its own process, `opts.jobs` at a time; output goes to `runs/NAME.log`.
-fn run_children(opts: &TableOptions, todo: &[&Row], child: &(dyn Fn(&str) -> Command + Sync)) -> Result<()> {
+fn run_children(
+    opts: &TableOptions,
+    todo: &[&Row],
+    child: &(dyn Fn(&str) -> Command + Sync),
+) -> Result<()> {
     let queue = Mutex::new(todo.iter().copied().collect::<VecDeque<_>>());
     let failed = Mutex::new(Vec::<String>::new());
     let n = todo.len();
@@ -350,10 +356,7 @@ fn run_children(opts: &TableOptions, todo: &[&Row], child: &(dyn Fn(&str) -> Com
         for _ in 0..opts.jobs.min(n) {
             s.spawn(|| {
                 loop {
-                    let next = queue
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .pop_front();
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                     let Some(row) = next else { break };
                     let outcome = run_child(&runs, row.name, child);
                     match &outcome {

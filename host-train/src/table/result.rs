@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::options::{Budget, TableOptions};
 use super::score::ItemScore;
 use crate::error::{Error, Result};
 use crate::model::ModelSpec;
@@ -28,6 +29,19 @@ pub struct Scoring {
     pub seq_len: usize,
     /// Their stride.
     pub val_stride: usize,
+}
+
+impl Scoring {
+    /// The scoring `opts` asks for.
+    pub fn of(opts: &TableOptions) -> Self {
+        Scoring {
+            version: SCORE_VERSION,
+            items: opts.eval_items,
+            windows_per_item: opts.windows_per_item,
+            seq_len: opts.budget.seq_len,
+            val_stride: opts.budget.val_stride,
+        }
+    }
 }
 
 /// What a finished row stores in `result.json`.
@@ -58,6 +72,11 @@ pub struct RowResult {
 }
 
 impl RowResult {
+    /// Whether this result answers `budget` scored by `scoring` (no training or scoring to do).
+    pub fn is_current(&self, budget: &Budget, scoring: &Scoring) -> bool {
+        self.epochs >= budget.epochs && &self.scoring == scoring
+    }
+
     /// Reads a result file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

@@ -179,4 +179,3 @@ pub fn rows(attention: FamilyKind) -> Vec<Row> {
     rows[5].note = Some("centre embedding: no convolution exists, the paper's `Y` does not apply");
     rows
 }
-

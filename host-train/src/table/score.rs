@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use pxby_tools::dataset::Item;
-use pxby_tools::eval::{EvalOptions, score_item};
+use pxby_data::dataset::Item;
+use pxby_data::eval::{EvalOptions, score_item};
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
@@ -217,7 +217,11 @@ pub fn score_items(
             (0, 0, 0.0)
         } else {
             let stats = train::evaluate(model, &windows, device)?;
-            (stats.count(), stats.correct(), stats.loss() * stats.count() as f64)
+            (
+                stats.count(),
+                stats.correct(),
+                stats.loss() * stats.count() as f64,
+            )
         };
         let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         out.push(ItemScore {
@@ -262,9 +266,16 @@ mod tests {
 
     #[test]
     fn interval_contains_the_value_and_narrows_with_more_items() {
-        let few: Vec<_> = (0..8).map(|i| item(i, f64::from(i % 4) / 10.0, 2)).collect();
-        let many: Vec<_> = (0..256).map(|i| item(i, f64::from(i % 4) / 10.0, 2)).collect();
-        let (a, b) = (interval(&few, Metric::Hamming), interval(&many, Metric::Hamming));
+        let few: Vec<_> = (0..8)
+            .map(|i| item(i, f64::from(i % 4) / 10.0, 2))
+            .collect();
+        let many: Vec<_> = (0..256)
+            .map(|i| item(i, f64::from(i % 4) / 10.0, 2))
+            .collect();
+        let (a, b) = (
+            interval(&few, Metric::Hamming),
+            interval(&many, Metric::Hamming),
+        );
         assert!(a.lo <= a.value && a.value <= a.hi, "{a:?}");
         assert!(b.hi - b.lo < (a.hi - a.lo) / 2.0, "{a:?} vs {b:?}");
         assert_eq!(a, interval(&few, Metric::Hamming), "reproducible");
@@ -274,7 +285,9 @@ mod tests {
     fn paired_difference_sees_a_small_consistent_shift() {
         // Items vary a lot, but b is worse than a by 0.01 on every item: paired resampling
         // shows a difference that unpaired intervals (which overlap) would hide.
-        let a: Vec<_> = (0..40).map(|i| item(i, f64::from(i % 7) / 10.0, 3)).collect();
+        let a: Vec<_> = (0..40)
+            .map(|i| item(i, f64::from(i % 7) / 10.0, 3))
+            .collect();
         let b: Vec<_> = (0..40)
             .map(|i| item(i, f64::from(i % 7) / 10.0 + 0.01, 3))
             .collect();

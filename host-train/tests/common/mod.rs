@@ -91,7 +91,7 @@ pub fn small_dataset() -> std::path::PathBuf {
     }
     let path =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("host-train-pokemon-120.pxds");
-    if pxby_tools::dataset::Dataset::read(&path).is_ok() {
+    if pxby_data::dataset::Dataset::read(&path).is_ok() {
         return path;
     }
     let opts = pxby_tools::builder::BuildOptions {

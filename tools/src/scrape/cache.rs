@@ -1,8 +1,8 @@
-//! The on-disk cache of fetched pages and images, and atomic file writes.
+//! The on-disk cache of fetched pages and images.
 //!
-//! Every successful download is stored as one file, written to a temporary file in the same
-//! folder and renamed into place, so a process killed at any moment leaves either the whole entry
-//! or nothing. A rerun reads the entry instead of asking the server again.
+//! Every successful download is stored as one file, written atomically
+//! ([`pxby_data::atomic`]), so a process killed at any moment leaves either the whole entry or
+//! nothing. A rerun reads the entry instead of asking the server again.
 //!
 //! Entry layout (one file per requested URL, named by a 64-bit FNV-1a hash of the URL):
 //! ```text
@@ -17,51 +17,12 @@
 //! length differs is treated as missing and fetched again.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
+use pxby_data::atomic::{sweep_temp_files, write_atomic, write_atomic_via};
+
 const MAGIC: &str = "pxby-scrape-cache 1";
-const TEMP_PREFIX: &str = ".pxby-tmp-";
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
-/// then renamed over `path`. Readers see the old file or the new one, never a part.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    atomic_write_via(dir, path, bytes)
-}
-
-/// Like [`atomic_write`], with the temporary file in `temp_dir` (which must be on the same
-/// file system as `path`), so that `path`'s folder never holds a temporary file, even when the
-/// process is killed mid-write.
-pub fn atomic_write_via(temp_dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = temp_dir;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(TEMP_PREFIX);
-    // tempfile creates private (0600) files; these are ordinary outputs.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// Removes temporary files left in `dir` by a process that was killed mid-write.
-pub fn sweep_temp_files(dir: &Path) -> io::Result<usize> {
-    let mut removed = 0;
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-            fs::remove_file(entry.path())?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
 
 /// A cached response: the body and the URL it was finally served from (after redirects).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +63,7 @@ impl Cache {
     /// Writes an output file (a sprite, the CSV, a report) atomically, its temporary file in
     /// the cache folder: the output folders never hold a partial or temporary file.
     pub fn write_output(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        atomic_write_via(&self.dir, path, bytes)
+        write_atomic_via(&self.dir, path, bytes)
     }
 
     /// The cache folder.
@@ -139,7 +100,7 @@ impl Cache {
         )
         .into_bytes();
         bytes.extend_from_slice(body);
-        atomic_write(&self.path_for(url), &bytes)
+        write_atomic(&self.path_for(url), &bytes)
     }
 
     /// Every complete entry in the cache, sorted by URL.

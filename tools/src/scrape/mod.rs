@@ -27,7 +27,6 @@
 //! ```
 
 pub mod cache;
-pub mod cli;
 pub mod fetch;
 pub mod parse;
 pub mod report;
@@ -42,8 +41,7 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
-pub use cache::{Cache, CachedPage, atomic_write, atomic_write_via};
-pub use cli::ScrapeArgs;
+pub use cache::{Cache, CachedPage};
 pub use fetch::{FetchError, FetchPolicy, Fetcher};
 pub use parse::{Bio, BioSource, ListEntry, ListPage, parse_bio, parse_list};
 pub use report::{Failure, Report};
@@ -348,8 +346,8 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
     let out = &opts.out;
     let sprites = out.join("sprites");
     fs::create_dir_all(&sprites).map_err(io_err(&sprites))?;
-    cache::sweep_temp_files(out).map_err(io_err(out))?;
-    cache::sweep_temp_files(&sprites).map_err(io_err(&sprites))?;
+    pxby_data::atomic::sweep_temp_files(out).map_err(io_err(out))?;
+    pxby_data::atomic::sweep_temp_files(&sprites).map_err(io_err(&sprites))?;
     let cache_dir = out.join(CACHE_DIR);
     let cache = Cache::open(&cache_dir).map_err(io_err(&cache_dir))?;
     let policy = FetchPolicy {

@@ -10,8 +10,11 @@
 //!
 //! `../shared/golden/metrics.json` holds 32 cases; the tests match all of them to 1e-9.
 //!
+//! Why hand-written: the paper's numbers come from scipy and nltk, and no Rust crate reproduces
+//! their quirks (nltk's clipping and `float_info.min` stand-in, scipy's integer dot products).
+//!
 //! ```
-//! use pxby_tools::metrics::{bleu, cosine_similarity, hamming};
+//! use pxby_data::metrics::{bleu, cosine_similarity, hamming};
 //! let a = [1u8, 2, 3, 4, 5];
 //! assert_eq!(hamming(&a, &a).unwrap(), 0.0);
 //! assert!((cosine_similarity(&a, &a).unwrap() - 1.0).abs() < 1e-12);

@@ -14,7 +14,7 @@
 //!
 //! ```
 //! # use pxby_core::{config::ModelConfig, format::{write_model, Metadata}, quant::WeightType, Model};
-//! # use pxby_tools::{dataset::{Dataset, Item}, eval::{evaluate, CorePredictor, EvalOptions}};
+//! # use pxby_data::{dataset::{Dataset, Item}, eval::{evaluate, CorePredictor, EvalOptions}};
 //! # let cfg = ModelConfig { dim: 18, d_state: 8, ..ModelConfig::PAPER_BEST };
 //! # let owned: Vec<(&str, Vec<f32>)> = cfg.tensors()
 //! #     .map(|t| (t.name, (0..t.len()).map(|i| ((i * 7919 % 97) as f32 - 48.0) / 200.0).collect()))

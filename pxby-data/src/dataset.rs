@@ -16,13 +16,14 @@
 //!
 //! [`Dataset::read`] checks the magic, version, length, checksum, that every token is in the
 //! vocabulary, that every item parses back into header, image and caption matching its recorded
-//! size, and that ids are unique. [`Dataset::write`] writes a temporary file in the target folder
-//! and renames it into place, so a failed write never leaves a partial file.
+//! size, and that ids are unique. [`Dataset::write`] writes through
+//! [`atomic::write_atomic`](crate::atomic::write_atomic), so a failed write never leaves a partial
+//! file.
 //!
 //! ```
-//! use pxby_tools::dataset::{Dataset, Item, Split};
+//! use pxby_data::dataset::{Dataset, Item, Split};
 //! use pxby_core::vocab::FIRST_COLOUR;
-//! let caption = pxby_tools::text::normalize("a test").tokens;
+//! let caption = pxby_data::text::normalize("a test").tokens;
 //! let item = Item::new(10, "Tenth".into(), 1, 2, &[FIRST_COLOUR; 2], &caption).unwrap();
 //! let ds = Dataset::new(25, "doc".into(), vec![item]);
 //! let bytes = ds.to_bytes().unwrap();
@@ -33,7 +34,6 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crc::{CRC_32_ISO_HDLC, Crc};
@@ -41,6 +41,7 @@ use pxby_core::vocab::{VOCAB_SIZE, is_colour};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::atomic::write_atomic;
 use crate::layout::{LayoutError, ParsedItem, item_tokens, parse_item};
 
 /// File magic.
@@ -188,7 +189,7 @@ impl Item {
 }
 
 /// Which items to iterate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Split {
     /// `id % 10 != 0`.
     Train,
@@ -414,8 +415,8 @@ impl Dataset {
         Dataset::from_bytes(&bytes)
     }
 
-    /// Writes the dataset atomically: a temporary file in the same folder, synced, then renamed
-    /// over `path`. On error nothing is left behind and an existing `path` is untouched.
+    /// Writes the dataset atomically ([`write_atomic`]): on error nothing is left behind and an
+    /// existing `path` is untouched.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), DatasetError> {
         let path = path.as_ref();
         let bytes = self.to_bytes()?;
@@ -482,28 +483,6 @@ impl Dataset {
         }
         s
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pxby-tmp-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    // Temporary files are created 0600; a dataset is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! Nothing here fails: characters that cannot be represented are dropped and counted.
 //!
 //! ```
-//! use pxby_tools::text::normalize;
+//! use pxby_data::text::normalize;
 //! let n = normalize("  Pokémon\tuses   Thunder & RAGE!\n");
 //! assert_eq!(n.text, "pokemon uses thunder  rage!");
 //! assert_eq!(n.dropped, 1); // the '&'

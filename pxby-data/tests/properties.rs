@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use pxby_core::context::{ContextCursor, contexts};
 use pxby_core::vocab::{BYTES, COLOURS, FIRST_COLOUR, ROW_SEP, SEG_SEP, byte_to_token};
-use pxby_tools::dataset::{Dataset, Item};
-use pxby_tools::layout::parse_item;
+use pxby_data::dataset::{Dataset, Item};
+use pxby_data::layout::parse_item;
 
 /// Caption tokens: any byte token except the separators and padding.
 fn caption() -> impl Strategy<Value = Vec<u8>> {

@@ -1,4 +1,4 @@
-//! The `pxby` subcommands' arguments and implementations (the binary only dispatches).
+//! The `pxby` subcommands' arguments and implementations (`main` only dispatches).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -6,10 +6,12 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::builder::{BuildOptions, BuildReport, build};
-use crate::dataset::{Dataset, MAGIC, Stats};
-use crate::pixelate::Downsample;
-use crate::preview::{SheetOptions, contact_sheet};
+use pxby_data::dataset::{Dataset, MAGIC, Split, Stats};
+use pxby_tools::builder::{BuildOptions, BuildReport, build};
+use pxby_tools::pixelate::Downsample;
+use pxby_tools::preview::{SheetOptions, contact_sheet};
+
+use crate::values::{DownsampleArg, SplitArg};
 
 /// A boxed error for the command layer (every library error is typed; this only carries them
 /// to `main` for printing).
@@ -33,8 +35,8 @@ pub struct BuildArgs {
     pub limit: Option<usize>,
     /// Colour reduction: `kmeans` (the reference: bicubic 2x intermediate, k-means K=55 in
     /// CIELAB, nearest neighbour) or `majority` (most frequent palette colour per cell).
-    #[arg(long, value_enum, default_value_t = Downsample::KMeans)]
-    pub mode: Downsample,
+    #[arg(long, value_enum, default_value_t = DownsampleArg::KMeans)]
+    pub mode: DownsampleArg,
     /// Also write a contact sheet (`DIR/contact_sheet.png`) of the built sprites.
     #[arg(long, value_name = "DIR")]
     pub preview: Option<PathBuf>,
@@ -92,14 +94,14 @@ fn count_rows(csv: &Path) -> u64 {
 /// Runs `pxby dataset build`.
 pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
     let start = Instant::now();
-    let total = count_rows(&args.source.join(crate::builder::CSV_NAME));
+    let total = count_rows(&args.source.join(pxby_tools::builder::CSV_NAME));
     let total = args.limit.map_or(total, |l| total.min(l as u64));
     let pb = progress_bar(total);
     pb.set_message("pixelating");
     let opts = BuildOptions {
         max_size: args.max_size,
         limit: args.limit,
-        mode: args.mode,
+        mode: args.mode.into(),
     };
     let (ds, report) = build(&args.source, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
@@ -146,7 +148,7 @@ fn write_sheet(
     let sheet = contact_sheet(items, opts);
     let mut png = Vec::new();
     sheet.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-    crate::dataset::write_atomic(path, &png)?;
+    pxby_data::atomic::write_atomic(path, &png)?;
     Ok(items.len())
 }
 
@@ -307,9 +309,9 @@ pub struct BenchPixelateArgs {
 /// pixelation (one thread, image already decoded) and its reconstruction error (mean CIELAB ΔE
 /// between the source pixels and the cells covering them), as a table.
 pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
-    use crate::metrics::MeanStd;
-    use crate::pixelate::{PixelateOptions, pixelate_image, reconstruction_error};
-    let csv_path = args.source.join(crate::builder::CSV_NAME);
+    use pxby_data::metrics::MeanStd;
+    use pxby_tools::pixelate::{PixelateOptions, pixelate_image, reconstruction_error};
+    let csv_path = args.source.join(pxby_tools::builder::CSV_NAME);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(&csv_path)
@@ -379,8 +381,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Which items: `val` (id % 10 == 0), `train` or `all`.
-    #[arg(long, value_enum, default_value_t = crate::dataset::Split::Val)]
-    pub split: crate::dataset::Split,
+    #[arg(long, value_enum, default_value_t = SplitArg::Val)]
+    pub split: SplitArg,
     /// Evaluate only the first N items of the split.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
@@ -394,13 +396,14 @@ pub struct EvalArgs {
 
 /// Runs `pxby eval`: SPEC §8 with the `pxby-core` model on all cores.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
-    use crate::eval::{CorePredictor, EvalOptions, evaluate_parallel};
+    use pxby_data::eval::{CorePredictor, EvalOptions, evaluate_parallel};
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let model = pxby_core::Model::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let split = Split::from(args.split);
     let ds = Dataset::read(&args.data)?;
     let items: Vec<_> = ds
-        .split(args.split)
+        .split(split)
         .take(args.limit.unwrap_or(usize::MAX))
         .collect();
     let options = EvalOptions {
@@ -436,7 +439,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
             },
             cfg.embed,
             args.data.display(),
-            args.split,
+            split,
         );
         print!("{}", report.table());
         println!("({:.1} s)", start.elapsed().as_secs_f64());
@@ -536,7 +539,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         size,
         ..Options::default()
     };
-    let card = crate::card::render(&model, &opts)?;
+    let card = pxby_tools::card::render(&model, &opts)?;
     card.save_png(&args.out, args.scale)?;
     let text = card.text();
     println!("{}", text.header);
@@ -548,4 +551,18 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_header;
+
+    #[test]
+    fn header_prompts_parse() {
+        assert_eq!(parse_header("(25, 22)"), Some((25, 22)));
+        assert_eq!(parse_header("(3, 4)\n"), Some((3, 4)));
+        assert_eq!(parse_header("(0, 4)"), None);
+        assert_eq!(parse_header("(3,4)"), None);
+        assert_eq!(parse_header("hello"), None);
+    }
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{DEFAULT_BIO_URL_TEMPLATE, DEFAULT_LIST_URL, ScrapeOptions, default_user_agent};
+use pxby_tools::scrape::{
+    DEFAULT_BIO_URL_TEMPLATE, DEFAULT_LIST_URL, ScrapeOptions, default_user_agent,
+};
 
 /// Scrape the wikis (Poképédia's national list, Bulbapedia's Biology sections) into a source
 /// folder for `pxby dataset build`: `pokedex.csv` (id,name,sprite,description) + `sprites/`.

@@ -2,7 +2,7 @@
 
 mod common;
 
-use pxby_tools::metrics::{bleu, cosine_similarity, hamming};
+use pxby_data::metrics::{bleu, cosine_similarity, hamming};
 
 #[test]
 fn golden_metrics_match_scipy_and_nltk() {

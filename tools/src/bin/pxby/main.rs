@@ -1,7 +1,13 @@
-//! `pxby`: the PixelBytes command-line tool. A thin dispatcher over `pxby_tools::cli`.
+//! `pxby`: the PixelBytes command-line tool, the clap layer over `pxby_tools` and `pxby_data`:
+//! [`cli`] holds the subcommands' arguments and implementations, [`scrape`] the scraper's
+//! arguments and [`values`] the command-line names of library enums (library types carry no
+//! clap derive).
+
+mod cli;
+mod scrape;
+mod values;
 
 use clap::{Parser, Subcommand};
-use pxby_tools::cli;
 
 /// PixelBytes host tool: build and look at datasets, inspect dataset and model files.
 #[derive(Parser)]
@@ -48,7 +54,7 @@ enum DatasetCommand {
     Preview(cli::PreviewArgs),
     /// Scrape the wikis into a source folder (pokedex.csv + sprites/) for `dataset build`:
     /// polite (delay, concurrency cap, retries with backoff), resumable (on-disk cache).
-    Scrape(pxby_tools::scrape::ScrapeArgs),
+    Scrape(scrape::ScrapeArgs),
 }
 
 fn main() -> std::process::ExitCode {

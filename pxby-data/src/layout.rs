@@ -4,8 +4,8 @@
 //!
 //! ```
 //! use pxby_core::vocab::{colour_to_token, SEG_SEP};
-//! use pxby_tools::layout::{item_tokens, parse_item};
-//! use pxby_tools::text::normalize;
+//! use pxby_data::layout::{item_tokens, parse_item};
+//! use pxby_data::text::normalize;
 //! let c = colour_to_token(0).unwrap();
 //! let caption = normalize("A tiny one.").tokens;
 //! let tokens = item_tokens(2, 3, &[c; 6], &caption).unwrap();
