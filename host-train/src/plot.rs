@@ -81,24 +81,43 @@ pub fn write_plots(run_dir: &Path, history: &[EpochRecord]) -> Result<Vec<PathBu
     let mut out = Vec::new();
     for curve in Curve::ALL {
         let path = run_dir.join(curve.file());
-        write_png_atomic(&path, |tmp| draw(tmp, curve, history, text))?;
+        write_png_atomic(&path, (800, 500), |root| draw(root, curve, history, text))?;
         out.push(path);
     }
     Ok(out)
 }
 
-/// Draws a PNG into a temporary file beside `path` (`draw` gets its path), then renames it into
-/// place ([`pxby_data::atomic::write_atomic_with`]): a killed run never leaves a half-written
-/// image.
+/// A drawing area over an in-memory RGB image.
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// Draws a `size` image in memory (`draw` gets its drawing area), encodes it as PNG (the `png`
+/// crate) and writes it atomically ([`pxby_data::atomic::write_atomic_with`]): a killed run
+/// never leaves a half-written image.
 pub(crate) fn write_png_atomic(
     path: &Path,
-    draw: impl FnOnce(&Path) -> std::result::Result<(), String>,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    pxby_data::atomic::write_atomic_with(path, |_, tmp| draw(tmp)).map_err(|e| match e {
-        WriteError::Fill(reason) => Error::Plot {
-            path: path.to_path_buf(),
-            reason,
-        },
+    let plot_error = |reason: String| Error::Plot {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(&root).map_err(plot_error)?;
+        root.present().map_err(|e| plot_error(e.to_string()))?;
+    }
+    pxby_data::atomic::write_atomic_with(path, |file, _| {
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), size.0, size.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&rgb)?;
+        writer.finish()
+    })
+    .map_err(|e| match e {
+        WriteError::Fill(reason) => plot_error(reason.to_string()),
         WriteError::Io(e) => Error::io(path, e),
     })
 }
@@ -150,9 +169,8 @@ pub(crate) fn epoch_chart<'a, 'b>(
     Ok(chart)
 }
 
-fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Result<(), String> {
+fn draw(root: &Area<'_>, curve: Curve, history: &[EpochRecord], text: bool) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
-    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let pts: Vec<(f64, f64, f64)> = history
         .iter()
@@ -163,7 +181,7 @@ fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Resul
         .filter(|(_, t, v)| t.is_finite() && v.is_finite())
         .collect();
     let all: Vec<(f64, f64)> = pts.iter().flat_map(|p| [(p.0, p.1), (p.0, p.2)]).collect();
-    let mut chart = epoch_chart(&root, curve.title(), &all, text)?;
+    let mut chart = epoch_chart(root, curve.title(), &all, text)?;
     let train = LineSeries::new(pts.iter().map(|p| (p.0, p.1)), BLUE.stroke_width(2));
     let val = LineSeries::new(pts.iter().map(|p| (p.0, p.2)), RED.stroke_width(2));
     let a = chart.draw_series(train).map_err(|e| err(&e))?;
@@ -182,6 +200,5 @@ fn draw(path: &Path, curve: Curve, history: &[EpochRecord], text: bool) -> Resul
             .draw()
             .map_err(|e| err(&e))?;
     }
-    root.present().map_err(|e| err(&e))?;
     Ok(())
 }

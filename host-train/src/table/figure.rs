@@ -9,7 +9,7 @@ use super::rows::Row;
 use super::score::{Metric, value};
 use crate::error::Result;
 use crate::model::FamilyKind;
-use crate::plot::{Curve, epoch_chart};
+use crate::plot::{Area, Curve, epoch_chart};
 use crate::run::EpochRecord;
 
 /// The best row of a family (highest validation next-token accuracy), for Figure 2.
@@ -55,15 +55,14 @@ pub fn figure2(path: &Path, rows: &[Row], results: &[Option<RowResult>]) -> Resu
                 .map(|(row, r)| (format!("{label} ({})", row.name), *colour, &r.history[..]))
         })
         .collect();
-    crate::plot::write_png_atomic(path, |tmp| draw_figure2(tmp, &series))
+    crate::plot::write_png_atomic(path, (1500, 480), |root| draw_figure2(root, &series))
 }
 
 type Series<'a> = (String, RGBColor, &'a [EpochRecord]);
 
-fn draw_figure2(path: &Path, series: &[Series<'_>]) -> std::result::Result<(), String> {
+fn draw_figure2(root: &Area<'_>, series: &[Series<'_>]) -> std::result::Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let text = crate::plot::have_font();
-    let root = BitMapBackend::new(path, (1500, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let panels = root.split_evenly((1, 3));
     for (panel, curve) in panels.iter().zip(Curve::ALL) {
@@ -117,6 +116,5 @@ fn draw_figure2(path: &Path, series: &[Series<'_>]) -> std::result::Result<(), S
                 .map_err(|e| err(&e))?;
         }
     }
-    root.present().map_err(|e| err(&e))?;
     Ok(())
 }
