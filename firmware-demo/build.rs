@@ -10,8 +10,8 @@
 //! the build, saying why.
 //!
 //! Memory maps: the `qemu` binary links against `memory/qemu.x` (or, with
-//! `PXBY_MEMORY_MAP=budget`, `memory/qemu-budget.x`); the `pygamer` binary against the board
-//! crate's `memory.x` (flash after the UF2 bootloader).
+//! `PXBY_MEMORY_MAP=budget`, `memory/qemu-budget.x`); the `pygamer` binary against
+//! `memory/pygamer.x` (flash after the UF2 bootloader).
 use std::{
     env, fs,
     path::{Path, PathBuf},
@@ -43,22 +43,21 @@ fn main() {
     if target.starts_with("thumb") {
         println!("cargo:rustc-link-arg-bins=--nmagic");
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
-        // The QEMU binary's memory.x sits in a folder of its own, searched for that binary only
-        // (the pygamer board crate puts its own memory.x on every link's search path).
-        // PXBY_MEMORY_MAP=budget links against the demo's budget (256 KiB flash, 64 KiB RAM at
-        // QEMU's addresses); the default is the machine's full 4 MiB + 4 MiB.
+        // Each binary's memory.x sits in a folder of its own, searched for that binary only, so
+        // the boards build together. PXBY_MEMORY_MAP=budget links the QEMU binary against the
+        // demo's budget (256 KiB flash, 64 KiB RAM at QEMU's addresses); its default is the
+        // machine's full 4 MiB + 4 MiB.
         println!("cargo:rerun-if-env-changed=PXBY_MEMORY_MAP");
         let budget = env::var("PXBY_MEMORY_MAP").is_ok_and(|m| m == "budget");
-        let map = manifest.join(if budget {
-            "memory/qemu-budget.x"
-        } else {
-            "memory/qemu.x"
-        });
-        let text = fs::read(&map).expect("firmware-demo/memory/*.x is readable");
-        let dir = out.join("qemu");
-        fs::create_dir_all(&dir).expect("OUT_DIR is writable");
-        write_if_changed(&dir.join("memory.x"), &text);
-        println!("cargo:rustc-link-arg-bin=qemu=-L{}", dir.display());
+        let qemu = if budget { "qemu-budget.x" } else { "qemu.x" };
+        for (bin, map) in [("qemu", qemu), ("pygamer", "pygamer.x")] {
+            let text = fs::read(manifest.join("memory").join(map))
+                .expect("firmware-demo/memory/*.x is readable");
+            let dir = out.join(bin);
+            fs::create_dir_all(&dir).expect("OUT_DIR is writable");
+            write_if_changed(&dir.join("memory.x"), &text);
+            println!("cargo:rustc-link-arg-bin={bin}=-L{}", dir.display());
+        }
     }
 
     let model = model_path(&workspace, &out);
@@ -77,11 +76,11 @@ fn check_model(path: &Path) {
     }
 }
 
-/// Stops the build with `message` as cargo's error.
+/// Stops the build with `message` as cargo's error (cargo fails a build whose script logged an
+/// error; the script itself ends normally, so cargo shows just the message).
 fn fail(message: &str) -> ! {
-    eprintln!("error: {message}");
     println!("cargo::error={message}");
-    std::process::exit(1)
+    std::process::exit(0)
 }
 
 fn model_path(workspace: &Path, out: &Path) -> PathBuf {

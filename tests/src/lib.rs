@@ -386,6 +386,22 @@ mod tests {
     }
 
     #[test]
+    fn section_sizes_come_from_the_elf_headers() {
+        // This test binary is an ELF too (the host's).
+        let exe = std::env::current_exe().expect("test binary");
+        let sizes = section_sizes(&exe).expect("an ELF");
+        assert!(sizes.get(".text").is_some_and(|&n| n > 1000), "{sizes:?}");
+        assert!(sizes.keys().all(|k| LOADED_SECTIONS.contains(&k.as_str())));
+        let (flash, _) = flash_and_static_ram(&sizes);
+        assert!(flash >= sizes[".text"]);
+        let not_elf = std::env::temp_dir().join(format!("pxby-not-elf-{}", std::process::id()));
+        std::fs::write(&not_elf, b"not an ELF file").expect("temp file");
+        let err = section_sizes(&not_elf);
+        let _ = std::fs::remove_file(&not_elf);
+        assert!(matches!(err, Err(HarnessError::Elf { .. })), "{err:?}");
+    }
+
+    #[test]
     fn values_are_read_from_the_firmware_output() {
         let run = QemuRun {
             code: 0,

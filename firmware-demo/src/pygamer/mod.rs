@@ -3,6 +3,7 @@
 
 use core::fmt::Write as _;
 
+use cortex_m_rt::entry;
 use panic_halt as _;
 use pxby_core::model::Model;
 use pxby_screen::{
@@ -10,7 +11,7 @@ use pxby_screen::{
     args::Options,
     demo::{self, Label},
 };
-use pygamer::{Keys, Pins, entry, hal, pac};
+use pygamer::{Keys, Pins, hal, pac};
 
 use hal::{clock::GenericClockController, delay::Delay, prelude::*};
 use pac::{CorePeripherals, Peripherals};
