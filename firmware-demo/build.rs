@@ -1,17 +1,24 @@
-//! Build script of the firmware: link arguments, the memory map of the board, and the model file
+//! Build script of the firmware: link arguments, the memory map of each board, and the model file
 //! that `include_bytes!` embeds.
 //!
 //! Model: `$PXBY_MODEL` if set (a path, relative to the workspace root or absolute), else
 //! `fixtures/models/default-int8.pxby` when it exists. When neither exists, a clearly labelled
 //! *untrained* model with seeded random weights (paper configuration, int8) is written into
 //! `OUT_DIR` with pxby-core's writer, so the firmware still builds and runs end to end; a cargo
-//! warning says so and the firmware prints the model's notes.
+//! warning says so and the firmware prints the model's notes. The model is checked with
+//! `pxby_core::Model::from_bytes` (what the firmware runs at reset): a file it rejects fails
+//! the build, saying why.
+//!
+//! Memory maps: the `qemu` binary links against `memory/qemu.x` (or, with
+//! `PXBY_MEMORY_MAP=budget`, `memory/qemu-budget.x`); the `pygamer` binary against
+//! `memory/pygamer.x` (flash after the UF2 bootloader).
 use std::{
     env, fs,
     path::{Path, PathBuf},
 };
 
 use pxby_core::{
+    Model,
     config::ModelConfig,
     format::{Metadata, random_weights, write_model},
     quant::WeightType,
@@ -36,26 +43,44 @@ fn main() {
     if target.starts_with("thumb") {
         println!("cargo:rustc-link-arg-bins=--nmagic");
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
-        let pygamer = env::var_os("CARGO_FEATURE_PYGAMER").is_some();
-        if !pygamer {
-            // The pygamer board crate ships its own memory.x (flash after the UF2 bootloader).
-            // PXBY_MEMORY_MAP=budget links against the demo's budget (256 KiB flash, 64 KiB
-            // RAM at QEMU's addresses); the default is the machine's full 4 MiB + 4 MiB.
-            println!("cargo:rerun-if-env-changed=PXBY_MEMORY_MAP");
-            let budget = env::var("PXBY_MEMORY_MAP").is_ok_and(|m| m == "budget");
-            let map = manifest.join(if budget {
-                "memory/qemu-budget.x"
-            } else {
-                "memory/qemu.x"
-            });
-            let text = fs::read(&map).expect("firmware-demo/memory/*.x is readable");
-            write_if_changed(&out.join("memory.x"), &text);
-            println!("cargo:rustc-link-search={}", out.display());
+        // Each binary's memory.x sits in a folder of its own, searched for that binary only, so
+        // the boards build together. PXBY_MEMORY_MAP=budget links the QEMU binary against the
+        // demo's budget (256 KiB flash, 64 KiB RAM at QEMU's addresses); its default is the
+        // machine's full 4 MiB + 4 MiB.
+        println!("cargo:rerun-if-env-changed=PXBY_MEMORY_MAP");
+        let budget = env::var("PXBY_MEMORY_MAP").is_ok_and(|m| m == "budget");
+        let qemu = if budget { "qemu-budget.x" } else { "qemu.x" };
+        for (bin, map) in [("qemu", qemu), ("pygamer", "pygamer.x")] {
+            let text = fs::read(manifest.join("memory").join(map))
+                .expect("firmware-demo/memory/*.x is readable");
+            let dir = out.join(bin);
+            fs::create_dir_all(&dir).expect("OUT_DIR is writable");
+            write_if_changed(&dir.join("memory.x"), &text);
+            println!("cargo:rustc-link-arg-bin={bin}=-L{}", dir.display());
         }
     }
 
     let model = model_path(&workspace, &out);
+    check_model(&model);
     println!("cargo:rustc-env=PXBY_MODEL_FILE={}", model.display());
+}
+
+/// Fails the build when the firmware could not load `path` (it would stop at reset).
+fn check_model(path: &Path) {
+    let bytes = fs::read(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    if let Err(e) = Model::from_bytes(&bytes) {
+        fail(&format!(
+            "{} is not a model the firmware can load: {e} (PXBY_MODEL names the model to embed)",
+            path.display()
+        ));
+    }
+}
+
+/// Stops the build with `message` as cargo's error (cargo fails a build whose script logged an
+/// error; the script itself ends normally, so cargo shows just the message).
+fn fail(message: &str) -> ! {
+    println!("cargo::error={message}");
+    std::process::exit(0)
 }
 
 fn model_path(workspace: &Path, out: &Path) -> PathBuf {
@@ -68,7 +93,7 @@ fn model_path(workspace: &Path, out: &Path) -> PathBuf {
             workspace.join(p)
         };
         if !p.is_file() {
-            panic!("PXBY_MODEL={} is not a file", p.display());
+            fail(&format!("PXBY_MODEL={} is not a file", p.display()));
         }
         println!("cargo:rerun-if-changed={}", p.display());
         return p;

@@ -9,6 +9,6 @@ cd "$root"
 rustup toolchain install          # reads rust-toolchain.toml: 1.95.0 + thumbv7em-none-eabihf
 scripts/setup-qemu.sh
 cd firmware-demo
-cargo run --release -- png=../demo.png tokens=../target/demo-tokens.bin \
+cargo run --release --features qemu --bin qemu -- png=../demo.png tokens=../target/demo-tokens.bin \
     screen=../target/demo-screen.rgb565 "$@"
 echo "screen written to $root/demo.png"

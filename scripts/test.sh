@@ -20,16 +20,16 @@ cargo fmt --all -- --check
 step "clippy: host crates"
 cargo clippy --workspace --all-targets -- -D warnings
 step "clippy: firmware (both boards)"
-cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu -- -D warnings
-cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --no-default-features --features pygamer -- -D warnings
+cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu --bins -- -D warnings
+cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features pygamer --bins -- -D warnings
 
 step "no_std: pxby-core for Cortex-M4F, Cortex-M0+ and wasm"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi wasm32-unknown-unknown; do
     cargo build -p pxby-core --release --target "$target"
 done
 step "firmware: release builds (qemu, pygamer)"
-cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features qemu
-cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --no-default-features --features pygamer
+cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features qemu --bin qemu
+cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features pygamer --bin pygamer
 
 step "tests: the whole workspace (pxby-core, tools, host-train, QEMU parity and sizes)"
 cargo test --workspace

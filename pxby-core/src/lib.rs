@@ -16,7 +16,6 @@
 //! - [`generate`]: the streaming [`generate::Generator`] (window ring, greedy / temperature /
 //!   top-k with PCG32, structured sprite mode).
 //! - [`error`]: the crate's one [`Error`] enum.
-//! - `screen` (feature `embedded-graphics`): drawing generated sprites.
 //!
 //! ## Model file in one paragraph
 //! `PXBY` magic, `u16` version, `u32` header length, a postcard header (configuration, one
@@ -41,7 +40,6 @@
 //! ## Features
 //! - `alloc`: the writer (`format::write_model`) and `Model::tensor_f32`.
 //! - `std`: `alloc` plus `std::error::Error` for [`Error`].
-//! - `embedded-graphics`: the `screen` module.
 //!
 //! ## Example
 //! ```
@@ -93,8 +91,6 @@ pub mod generate;
 pub mod math;
 pub mod model;
 pub mod quant;
-#[cfg(feature = "embedded-graphics")]
-pub mod screen;
 pub mod vocab;
 
 pub use error::Error;

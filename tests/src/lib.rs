@@ -3,27 +3,30 @@
 //! should have produced.
 //!
 //! The firmware is built by the tests themselves (`cargo build -p firmware-demo --release
-//! --target thumbv7em-none-eabihf --features qemu`, in the separate target folder
+//! --target thumbv7em-none-eabihf --features qemu --bin qemu`, in the separate target folder
 //! `target/pxby-tests` so that it never waits on the lock of the `cargo test` that runs them).
 //! QEMU tests skip with a loud message when `qemu-system-arm` is missing and `CI` is unset; in CI
 //! a missing QEMU fails them (install it with `scripts/setup-qemu.sh`).
 
 use std::{
+    collections::BTreeMap,
     io::Read,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics_simulator::SimulatorDisplay;
-use firmware_demo::args::Options;
+use object::{Object, ObjectSection};
 use pxby_core::{
     config::ModelConfig,
     format::{Metadata, random_weights, write_model},
     model::Model,
     quant::WeightType,
 };
+use pxby_screen::args::Options;
+use wait_timeout::ChildExt;
 
 /// Errors of the helpers.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,14 @@ pub enum HarnessError {
     /// The host run failed.
     #[error("host run: {0}")]
     Host(String),
+    /// An ELF file could not be read.
+    #[error("{path}: {source}")]
+    Elf {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: object::Error,
+    },
 }
 
 /// Result of the helpers.
@@ -131,13 +142,15 @@ pub fn build_firmware(model: &Path) -> Result<PathBuf> {
     build_firmware_for("qemu", model)
 }
 
-/// Builds the firmware (release) for the board feature `board` (`qemu` or `pygamer`) embedding
-/// `model`; returns the ELF's path. The two boards use separate target folders.
+/// Builds the firmware binary of `board` (`qemu` or `pygamer`: the binary and the feature it
+/// needs have the board's name), release, embedding `model`; returns the ELF's path. The two
+/// boards use separate target folders.
 pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = firmware_target_dir().join(board);
-    let what =
-        format!("cargo build -p firmware-demo --release --target {TARGET} --features {board}");
+    let what = format!(
+        "cargo build -p firmware-demo --release --target {TARGET} --features {board} --bin {board}"
+    );
     let out = Command::new(cargo)
         .current_dir(workspace_root())
         .args([
@@ -148,6 +161,8 @@ pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
             "--target",
             TARGET,
             "--features",
+            board,
+            "--bin",
             board,
         ])
         .env("CARGO_TARGET_DIR", &target_dir)
@@ -164,10 +179,7 @@ pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
             detail: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    Ok(target_dir
-        .join(TARGET)
-        .join("release")
-        .join("firmware-demo"))
+    Ok(target_dir.join(TARGET).join("release").join(board))
 }
 
 /// Whether `qemu-system-arm` runs.
@@ -261,25 +273,21 @@ pub fn run_qemu(
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(HarnessError::Command {
-                    what,
-                    detail: format!("timed out after {timeout:?}"),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => {
-                return Err(HarnessError::Command {
-                    what,
-                    detail: e.to_string(),
-                });
-            }
+    let status = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(HarnessError::Command {
+                what,
+                detail: format!("timed out after {timeout:?}"),
+            });
+        }
+        Err(e) => {
+            return Err(HarnessError::Command {
+                what,
+                detail: e.to_string(),
+            });
         }
     };
     let mut output = out_thread.join().unwrap_or_default();
@@ -301,7 +309,7 @@ pub struct HostRun {
 }
 
 /// The host preview users see: `pxby_tools::card::render` (what `pxby generate` draws), which
-/// runs the firmware's own loop (`firmware_demo::demo::run`) with `pxby-core` into
+/// runs the firmware's own loop (`pxby_screen::demo::run`) with `pxby-core` into
 /// `embedded-graphics-simulator`.
 pub fn host_run(model_bytes: &[u8], opts: &Options<'_>) -> Result<HostRun> {
     let model = Model::from_bytes(model_bytes).map_err(HarnessError::Model)?;
@@ -333,54 +341,23 @@ pub const LOADED_SECTIONS: &[&str] = &[
     ".uninit",
 ];
 
-/// Sizes of the [`LOADED_SECTIONS`] of an ELF (`llvm-size -A`, from the toolchain's
-/// `llvm-tools` component).
-pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u64>> {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .map_err(|e| HarnessError::Command {
-            what: "rustc --print sysroot".into(),
-            detail: e.to_string(),
-        })?;
-    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-    let host = Command::new("rustc")
-        .args(["-vV"])
-        .output()
-        .map_err(|e| HarnessError::Command {
-            what: "rustc -vV".into(),
-            detail: e.to_string(),
-        })?;
-    let host = String::from_utf8_lossy(&host.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into());
-    let tool = Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(host)
-        .join("bin/llvm-size");
-    let what = format!("{} -A {}", tool.display(), elf.display());
-    let out = Command::new(&tool)
-        .arg("-A")
-        .arg(elf)
-        .output()
-        .map_err(|e| HarnessError::Command {
-            what: what.clone(),
-            detail: format!("{e} (rustup component add llvm-tools)"),
-        })?;
-    if !out.status.success() {
-        return Err(HarnessError::Command {
-            what,
-            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
-    let mut sizes = std::collections::BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut it = line.split_whitespace();
-        if let (Some(name), Some(size), Some(_addr)) = (it.next(), it.next(), it.next())
-            && let (true, Ok(size)) = (LOADED_SECTIONS.contains(&name), size.parse::<u64>())
+/// Sizes of the [`LOADED_SECTIONS`] of an ELF, read from its section headers (what
+/// `llvm-size -A` prints).
+pub fn section_sizes(elf: &Path) -> Result<BTreeMap<String, u64>> {
+    let bytes = std::fs::read(elf).map_err(|source| HarnessError::Io {
+        path: elf.to_path_buf(),
+        source,
+    })?;
+    let file = object::File::parse(bytes.as_slice()).map_err(|source| HarnessError::Elf {
+        path: elf.to_path_buf(),
+        source,
+    })?;
+    let mut sizes = BTreeMap::new();
+    for section in file.sections() {
+        if let Ok(name) = section.name()
+            && LOADED_SECTIONS.contains(&name)
         {
-            sizes.insert(name.to_string(), size);
+            *sizes.entry(name.to_string()).or_insert(0) += section.size();
         }
     }
     Ok(sizes)
@@ -388,7 +365,7 @@ pub fn section_sizes(elf: &Path) -> Result<std::collections::BTreeMap<String, u6
 
 /// Flash (vector table, code, read-only data, initialised data) and static RAM (data, bss,
 /// uninit) of a cortex-m-rt ELF.
-pub fn flash_and_static_ram(sections: &std::collections::BTreeMap<String, u64>) -> (u64, u64) {
+pub fn flash_and_static_ram(sections: &BTreeMap<String, u64>) -> (u64, u64) {
     let get = |n: &str| sections.get(n).copied().unwrap_or(0);
     let flash =
         get(".vector_table") + get(".text") + get(".rodata") + get(".data") + get(".gnu.sgstubs");
@@ -406,6 +383,22 @@ mod tests {
         assert_eq!(first_difference(b"abc", b"abd"), Some(2));
         assert_eq!(first_difference(b"abc", b"ab"), Some(2));
         assert_eq!(first_difference(b"", b"x"), Some(0));
+    }
+
+    #[test]
+    fn section_sizes_come_from_the_elf_headers() {
+        // This test binary is an ELF too (the host's).
+        let exe = std::env::current_exe().expect("test binary");
+        let sizes = section_sizes(&exe).expect("an ELF");
+        assert!(sizes.get(".text").is_some_and(|&n| n > 1000), "{sizes:?}");
+        assert!(sizes.keys().all(|k| LOADED_SECTIONS.contains(&k.as_str())));
+        let (flash, _) = flash_and_static_ram(&sizes);
+        assert!(flash >= sizes[".text"]);
+        let not_elf = std::env::temp_dir().join(format!("pxby-not-elf-{}", std::process::id()));
+        std::fs::write(&not_elf, b"not an ELF file").expect("temp file");
+        let err = section_sizes(&not_elf);
+        let _ = std::fs::remove_file(&not_elf);
+        assert!(matches!(err, Err(HarnessError::Elf { .. })), "{err:?}");
     }
 
     #[test]

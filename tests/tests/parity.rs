@@ -1,13 +1,15 @@
 //! Host/QEMU parity: for several seeds (greedy and sampled, structured and free, windows 32 and
 //! 64) the token stream and the framebuffer the firmware writes in QEMU are byte-identical to
-//! what the host produces with pxby-core and the same drawing code.
+//! what the host produces with pxby-core and the same drawing code, and the firmware's PNG
+//! (`png=`, what `demo.sh` writes as `demo.png`) is the host card's PNG pixel for pixel.
 //!
 //! Needs `qemu-system-arm` (scripts/setup-qemu.sh) and the thumbv7em-none-eabihf target; the test
 //! builds the firmware itself (see the crate docs).
 
 use std::{path::PathBuf, time::Duration};
 
-use pxby_core::screen;
+use embedded_graphics_simulator::OutputSettingsBuilder;
+use pxby_screen as screen;
 use pxby_tests::{build_firmware, first_difference, host_run, require_qemu, run_qemu, test_model};
 
 /// (name, firmware command line without output paths).
@@ -62,16 +64,32 @@ fn firmware_in_qemu_matches_host_bit_for_bit() {
             "{name}: screen file size"
         );
 
-        let opts = firmware_demo::args::parse(args).expect("case arguments parse on the host");
+        let opts = screen::args::parse(args).expect("case arguments parse on the host");
         let host = host_run(&model_bytes, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let _ = host
+        // The firmware writes its PNG at 2x, as the host card does with scale 2.
+        let host_png = host
             .display
-            .to_rgb_output_image(
-                &embedded_graphics_simulator::OutputSettingsBuilder::new()
-                    .scale(2)
-                    .build(),
-            )
-            .save_png(dir.join("host.png"));
+            .to_rgb_output_image(&OutputSettingsBuilder::new().scale(2).build());
+        let _ = host_png.save_png(dir.join("host.png"));
+        let fw_png =
+            image::load_from_memory(&std::fs::read(dir.join("screen.png")).expect("firmware PNG"))
+                .unwrap_or_else(|e| panic!("{name}: decoding the firmware's PNG: {e}"))
+                .to_rgb8();
+        let host_png = host_png.as_image_buffer();
+        assert_eq!(
+            fw_png.dimensions(),
+            host_png.dimensions(),
+            "{name}: PNG size"
+        );
+        if let Some((x, y, a, b)) = fw_png
+            .enumerate_pixels()
+            .zip(host_png.pixels())
+            .find_map(|((x, y, a), b)| (a != b).then_some((x, y, a.0, b.0)))
+        {
+            failures.push(format!(
+                "{name}: PNGs differ first at ({x}, {y}): firmware {a:?}, host card {b:?}"
+            ));
+        }
 
         eprintln!(
             "{name}: {} tokens, firmware {} / host {} bytes of screen",
@@ -123,12 +141,12 @@ fn different_seeds_give_different_streams() {
     let model = std::fs::read(test_model().expect("test model")).expect("read model");
     let a = host_run(
         &model,
-        &firmware_demo::args::parse("seed=11 temp=1 topk=0 mode=free max=64").unwrap(),
+        &screen::args::parse("seed=11 temp=1 topk=0 mode=free max=64").unwrap(),
     )
     .unwrap();
     let b = host_run(
         &model,
-        &firmware_demo::args::parse("seed=12 temp=1 topk=0 mode=free max=64").unwrap(),
+        &screen::args::parse("seed=12 temp=1 topk=0 mode=free max=64").unwrap(),
     )
     .unwrap();
     assert!(a.tokens.len() >= 32 && b.tokens.len() >= 32);

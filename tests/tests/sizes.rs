@@ -4,7 +4,7 @@
 //! improvement prints a note. Re-record with
 //! `PXBY_UPDATE_SIZES=1 cargo test -p pxby-tests --test sizes` (keeps the exemptions).
 //!
-//! RAM = static (.data + .bss + .uninit, from `llvm-size -A`) + peak stack, measured by stack
+//! RAM = static (.data + .bss + .uninit, from the ELF's section headers) + peak stack, measured by stack
 //! painting in QEMU (`-icount shift=0`, so interrupts land deterministically) over a full
 //! structured generation, once per window (32 and 64).
 //! A budget overrun fails unless the size file lists it under `over_budget` with the reason (a
@@ -107,7 +107,7 @@ fn measure() -> SizeFile {
 
     SizeFile {
         about: "Release firmware-demo sizes in bytes, measured by `cargo test -p pxby-tests --test sizes` \
-                (llvm-size -A; peak stack by stack painting in QEMU, per window). \
+                (ELF section headers; peak stack by stack painting in QEMU, per window). \
                 Re-record with PXBY_UPDATE_SIZES=1."
             .into(),
         budget: Budget { flash_bytes: BUDGET_FLASH, ram_bytes: BUDGET_RAM },

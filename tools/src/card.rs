@@ -1,7 +1,7 @@
 //! Host rendering of a generated Pokémon card: the handheld's own loop
-//! (`firmware_demo::demo::run`, generation with `pxby-core` and drawing with
-//! [`pxby_core::screen`]) run on the host into an `embedded-graphics-simulator` display, so the
-//! preview is pixel for pixel what the device shows.
+//! ([`pxby_screen::demo::run`], generation with `pxby-core` and drawing with
+//! [`pxby_screen::Screen`]) run on the host into an `embedded-graphics-simulator` display, so
+//! the preview is pixel for pixel what the device shows.
 //!
 //! ```
 //! # use pxby_core::{config::ModelConfig, format::{write_model, Metadata}, quant::WeightType, Model};
@@ -11,7 +11,7 @@
 //! #     .collect();
 //! # let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
 //! # let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap();
-//! use firmware_demo::args::{Mode, Options};
+//! use pxby_screen::args::{Mode, Options};
 //! let model = Model::from_bytes(&bytes)?;
 //! let opts = Options { seed: 7, mode: Mode::Structured, size: Some((4, 5)), max_tokens: 120, ..Options::default() };
 //! let card = pxby_tools::card::render(&model, &opts)?;
@@ -24,12 +24,11 @@ use std::path::Path;
 
 use embedded_graphics::{pixelcolor::Rgb565, prelude::*};
 use embedded_graphics_simulator::{OutputSettingsBuilder, SimulatorDisplay};
-use firmware_demo::{args::Options, demo};
 use pxby_core::{
     model::Model,
-    screen::{self, Screen},
     vocab::{self, ROW_SEP, SEG_SEP, Symbol},
 };
+use pxby_screen::{self as screen, Screen, args::Options, demo};
 
 /// Why a card could not be made.
 #[derive(Debug, thiserror::Error)]

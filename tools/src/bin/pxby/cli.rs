@@ -508,7 +508,7 @@ pub fn parse_header(text: &str) -> Option<(u16, u16)> {
 
 /// Runs `pxby generate`: the handheld's loop on the host, a card PNG and the text on stdout.
 pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
-    use firmware_demo::args::{Mode, Options};
+    use pxby_screen::args::{Mode, Options};
     if !(args.temperature.is_finite() && args.temperature >= 0.0) {
         return Err(format!(
             "--temperature must be a number ≥ 0, got {}",

@@ -61,9 +61,16 @@ impl Default for Options<'_> {
 /// Largest `max` accepted (the token log is this long).
 pub const MAX_TOKENS: usize = 2048;
 
-/// A word of the command line that is not understood.
-#[derive(Clone, Copy, Debug)]
+/// A word of the command line that is not understood (or, for an incomplete size, what is
+/// wrong with it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadArg<'a>(pub &'a str);
+
+impl core::fmt::Display for BadArg<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "bad argument `{}`", self.0)
+    }
+}
 
 /// Usage text.
 pub const USAGE: &str = "options: seed=N temp=F(0=greedy) topk=K(0..255, 0=all) mode=structured|free window=32|64 \
@@ -123,4 +130,96 @@ pub fn parse(line: &str) -> Result<Options<'_>, BadArg<'_>> {
         _ => return Err(BadArg("h=/w=: give both, each at least 1")),
     };
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_words_give_the_defaults() {
+        let o = parse("").unwrap();
+        let d = Options::default();
+        assert_eq!(
+            (
+                o.seed,
+                o.temperature,
+                o.top_k,
+                o.mode,
+                o.window,
+                o.max_tokens,
+                o.size
+            ),
+            (
+                d.seed,
+                d.temperature,
+                d.top_k,
+                d.mode,
+                d.window,
+                d.max_tokens,
+                d.size
+            )
+        );
+        assert_eq!((o.bench, o.quiet), (false, false));
+        assert_eq!(o.png_path, "demo.png");
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let o = parse(
+            "  seed=7 temp=0 topk=0 mode=free window=32 max=2048 h=3 w=4 tokens=t.bin \
+             screen= png=p.png bench quiet",
+        )
+        .unwrap();
+        assert_eq!(o.seed, 7);
+        assert_eq!(o.temperature, 0.0);
+        assert_eq!((o.top_k, o.mode, o.window), (0, Mode::Free, 32));
+        assert_eq!((o.max_tokens, o.size), (MAX_TOKENS, Some((3, 4))));
+        assert_eq!(
+            (o.tokens_path, o.screen_path, o.png_path),
+            ("t.bin", "", "p.png")
+        );
+        assert!(o.bench && o.quiet);
+        assert_eq!(
+            parse("mode=structured window=64").unwrap().mode,
+            Mode::Structured
+        );
+    }
+
+    #[test]
+    fn bad_words_are_named() {
+        for (line, word) in [
+            ("seed=x", "seed=x"),
+            ("seed=-1", "seed=-1"),
+            ("seed=18446744073709551616", "seed=18446744073709551616"),
+            ("seed", "seed"),
+            ("temp=-0.5", "temp=-0.5"),
+            ("temp=NaN", "temp=NaN"),
+            ("temp=inf", "temp=inf"),
+            ("temp=hot", "temp=hot"),
+            ("topk=256", "topk=256"),
+            ("mode=random", "mode=random"),
+            ("window=48", "window=48"),
+            ("max=2049", "max=2049"),
+            ("max=", "max="),
+            ("h=0x10 w=2", "h=0x10"),
+            ("w=70000 h=1", "w=70000"),
+            ("bench=1", "bench=1"),
+            ("quiet=yes", "quiet=yes"),
+            ("seed=1 verbose", "verbose"),
+            ("=1", "=1"),
+        ] {
+            assert_eq!(parse(line).map(|_| ()), Err(BadArg(word)), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_size_needs_both_sides_each_at_least_one() {
+        let size = BadArg("h=/w=: give both, each at least 1");
+        for line in ["h=3", "w=3", "h=0 w=3", "h=3 w=0"] {
+            assert_eq!(parse(line).map(|_| ()), Err(size), "{line}");
+        }
+        assert_eq!(parse("h=1 w=65535").unwrap().size, Some((1, 65535)));
+        assert_eq!(std::format!("{}", BadArg("x=1")), "bad argument `x=1`");
+    }
 }

@@ -1,9 +1,14 @@
 //! The generate-and-draw loop shared by every board and by the host tests.
 
-use embedded_graphics::{pixelcolor::Rgb565, prelude::DrawTarget};
-use pxby_core::{generate, model::Model, screen::Screen, vocab};
+use core::fmt::Write as _;
 
-use crate::args::{Mode, Options};
+use embedded_graphics::{pixelcolor::Rgb565, prelude::DrawTarget};
+use pxby_core::{generate, model::Model, vocab};
+
+use crate::{
+    args::{Mode, Options},
+    screen::{Phase, Screen},
+};
 
 /// What one run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,20 +45,22 @@ impl<E: core::fmt::Debug> core::fmt::Display for DemoError<E> {
     }
 }
 
-/// Longest prompt: `(65535, 65535)\n`.
-const PROMPT_CAP: usize = 16;
+/// Longest prompt: `(65535, 65535)\n` (15 tokens), rounded up.
+pub const PROMPT_CAP: usize = 16;
 
 /// Smallest sprite side a structured run may choose by itself: no sprite of the Pokémon data is
 /// narrower than 9 pixels, and a thinner one is not a picture.
 pub const MIN_SIDE: u8 = 9;
 
-/// The prompt tokens for `opts` (the header `(h, w)\n` when a size is given) into `buf`.
+/// The prompt tokens for `opts` (the header `(h, w)\n` when a size is given) into `buf`;
+/// returns how many. This is where the handheld encodes a header.
 pub fn prompt(opts: &Options<'_>, buf: &mut [u8; PROMPT_CAP]) -> usize {
     let Some((h, w)) = opts.size else {
         return 0;
     };
-    let mut text = Label::default();
-    let _ = core::fmt::Write::write_fmt(&mut text, format_args!("({h}, {w})"));
+    let mut text = heapless::String::<PROMPT_CAP, u8>::new();
+    // Cannot overflow: `(65535, 65535)` is 14 bytes.
+    let _ = write!(text.as_mut_view(), "({h}, {w})");
     let mut n = 0;
     for b in text.as_str().bytes() {
         if let Some(t) = vocab::byte_to_token(b) {
@@ -143,7 +150,7 @@ where
         on_token(step.token);
         screen.push(step.token, display).map_err(DemoError::Draw)?;
         run.screen_ticks += clock() - t1;
-        if screen.phase() == pxby_core::screen::Phase::Done {
+        if screen.phase() == Phase::Done {
             break;
         }
     }
@@ -161,30 +168,92 @@ pub fn sampling(opts: &Options<'_>) -> generate::Sampling {
 
 /// The status-line label of a run: `seed N`.
 pub fn status_label(opts: &Options<'_>) -> Label {
-    let mut label = Label::default();
-    let _ = core::fmt::Write::write_fmt(&mut label, format_args!("seed {}", opts.seed));
+    let mut label = Label::new();
+    // Cannot overflow: "seed " and 20 digits.
+    let _ = write!(label.as_mut_view(), "seed {}", opts.seed);
     label
 }
 
-/// A short fixed-capacity string (status labels, the prompt header).
-#[derive(Default)]
-pub struct Label {
-    buf: [u8; 24],
-    len: usize,
-}
+/// Bytes of a [`Label`]: `seed 18446744073709551615 A:next` (the PyGamer's) fits.
+pub const LABEL_TEXT_CAP: usize = 32;
 
-impl Label {
-    /// The text written so far (cut at 24 bytes).
-    pub fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+/// A short string that never holds half a character (status labels; the screen shows the
+/// first [`LABEL_CAP`](crate::layout::LABEL_CAP) characters). Text that does not fit is not
+/// written: `write!` returns an error and the label keeps what came before.
+pub type Label = heapless::String<LABEL_TEXT_CAP, u8>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sized(h: u16, w: u16) -> Options<'static> {
+        Options {
+            size: Some((h, w)),
+            ..Options::default()
+        }
     }
-}
 
-impl core::fmt::Write for Label {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
+    #[test]
+    fn the_prompt_is_the_header_and_a_separator() {
+        let mut buf = [0u8; PROMPT_CAP];
+        assert_eq!(prompt(&Options::default(), &mut buf), 0);
+        let n = prompt(&sized(25, 7), &mut buf);
+        let want: std::vec::Vec<u8> = b"(25, 7)"
+            .iter()
+            .map(|&b| vocab::byte_to_token(b).unwrap())
+            .chain([vocab::SEG_SEP])
+            .collect();
+        assert_eq!(&buf[..n], &want[..]);
+        assert_eq!(prompt(&sized(u16::MAX, u16::MAX), &mut buf), 15);
+        let header: std::vec::Vec<u8> = buf[..14]
+            .iter()
+            .map(|&t| match vocab::decode(t) {
+                Some(vocab::Symbol::Byte(b)) => b,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(crate::header::parse(&header), Some((u16::MAX, u16::MAX)));
+    }
+
+    #[test]
+    fn labels_never_hold_half_a_character() {
+        let opts = Options {
+            seed: u64::MAX,
+            ..Options::default()
+        };
+        assert_eq!(status_label(&opts).as_str(), "seed 18446744073709551615");
+        let mut label = Label::new();
+        assert!(write!(label, "seed {} A:next", u64::MAX).is_ok());
+        assert_eq!(label.len(), LABEL_TEXT_CAP);
+        // One byte short of a two-byte character: the character is left out whole.
+        let mut label = Label::new();
+        let almost = "x".repeat(LABEL_TEXT_CAP - 1);
+        assert!(write!(label, "{almost}é").is_err());
+        assert_eq!(label.as_str(), almost);
+        let mut label = Label::new();
+        assert!(write!(label, "{}", "é".repeat(LABEL_TEXT_CAP)).is_err());
+        assert!(write!(label, "{}", "é".repeat(LABEL_TEXT_CAP / 2)).is_ok());
+        assert_eq!(label.chars().count(), LABEL_TEXT_CAP / 2);
+    }
+
+    #[test]
+    fn sampling_follows_temperature_and_top_k() {
+        let with = |temperature, top_k| Options {
+            temperature,
+            top_k,
+            ..Options::default()
+        };
+        assert!(matches!(
+            sampling(&with(0.0, 8)),
+            generate::Sampling::Greedy
+        ));
+        assert!(matches!(
+            sampling(&with(0.5, 0)),
+            generate::Sampling::Temperature(t) if t == 0.5
+        ));
+        assert!(matches!(
+            sampling(&with(0.9, 8)),
+            generate::Sampling::TopK { k: 8, temperature } if temperature == 0.9
+        ));
     }
 }

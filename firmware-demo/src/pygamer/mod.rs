@@ -3,17 +3,18 @@
 
 use core::fmt::Write as _;
 
+use cortex_m_rt::entry;
 use panic_halt as _;
-use pxby_core::{model::Model, screen::Screen};
-use pygamer::{Keys, Pins, entry, hal, pac};
-
-use hal::{clock::GenericClockController, delay::Delay, prelude::*};
-use pac::{CorePeripherals, Peripherals};
-
-use firmware_demo::{
+use pxby_core::model::Model;
+use pxby_screen::{
+    Screen,
     args::Options,
     demo::{self, Label},
 };
+use pygamer::{Keys, Pins, hal, pac};
+
+use hal::{clock::GenericClockController, delay::Delay, prelude::*};
+use pac::{CorePeripherals, Peripherals};
 
 use crate::model_data;
 
@@ -52,8 +53,8 @@ fn main() -> ! {
             seed,
             ..Options::default()
         };
-        let mut label = Label::default();
-        let _ = write!(label, "seed {seed} A:next");
+        let mut label = Label::new();
+        let _ = write!(label.as_mut_view(), "seed {seed} A:next");
         let mut screen = Screen::with_label(label.as_str());
         if screen.draw_frame(&mut display).is_ok() {
             // Drawing errors (SPI) end this Pokémon early; the button still starts the next.

@@ -1,0 +1,167 @@
+//! The QEMU board (mps2-an386): options from the semihosting command line, the screen in a
+//! 20 KiB palette-indexed framebuffer, results written to host files, status as the exit code.
+//!
+//! Exit codes: 0 done, 2 bad argument, 3 bad model file, 4 generation or drawing failed,
+//! 5 a host file could not be written, 6 the stack ran into the statics, 7 HardFault, 101 a
+//! panic.
+//!
+//! Semihosting (command line, console, files, exit status and the panic handler) is the
+//! `semihosting` crate's.
+
+mod console;
+mod outputs;
+mod png;
+mod semihost;
+mod stack;
+mod ticks;
+
+use core::mem::MaybeUninit;
+
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use pxby_core::model::Model;
+use pxby_screen::{
+    IndexedFramebuffer, Screen,
+    args::{self, MAX_TOKENS},
+    demo,
+};
+
+use crate::model_data;
+use console::TextOut;
+
+/// `println!` on the host console, through [`semihost::println`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        semihost::println(format_args!($($arg)*))
+    };
+}
+
+#[entry]
+fn main() -> ! {
+    static mut FB: IndexedFramebuffer = IndexedFramebuffer::new();
+    static mut LOG: [u8; MAX_TOKENS] = [0; MAX_TOKENS];
+    static mut CMDLINE: [MaybeUninit<u8>; 512] = [MaybeUninit::uninit(); 512];
+
+    stack::paint();
+    let Some(mut cp) = cortex_m::Peripherals::take() else {
+        semihost::exit(4)
+    };
+    ticks::start(&mut cp.SYST);
+
+    let Some(line) = semihost::command_line(CMDLINE) else {
+        say!("error: the command line is longer than 512 bytes or not UTF-8");
+        semihost::exit(2)
+    };
+    let opts = match args::parse(line) {
+        Ok(o) => o,
+        Err(args::BadArg(word)) => {
+            say!("error: bad argument `{}`\n{}", word, args::USAGE);
+            semihost::exit(2)
+        }
+    };
+    let model = match Model::from_bytes(model_data::bytes()) {
+        Ok(m) => m,
+        Err(e) => {
+            say!("error: embedded model: {}", e);
+            semihost::exit(3)
+        }
+    };
+    print_model(&model);
+
+    let label = demo::status_label(&opts);
+    let mut screen = Screen::with_label(label.as_str());
+    if screen.draw_frame(FB).is_err() {
+        say!("error: drawing the screen frame");
+        semihost::exit(4)
+    }
+    let mut text = TextOut::new(opts.quiet);
+    let mut logged = 0usize;
+    let result = demo::run(
+        &model,
+        &opts,
+        &mut screen,
+        FB,
+        |token| {
+            if let Some(slot) = LOG.get_mut(logged) {
+                *slot = token;
+                logged += 1;
+            }
+            text.push(token);
+        },
+        ticks::now,
+    );
+    text.flush();
+    let run = match result {
+        Ok(r) => r,
+        Err(e) => {
+            say!("error: {}", e);
+            semihost::exit(4)
+        }
+    };
+    let _ = screen.finish(FB);
+
+    if let Err(what) = outputs::write(&opts, &LOG[..logged], FB) {
+        say!("error: cannot write {}", what);
+        semihost::exit(5)
+    }
+    say!(
+        "tokens: {} ({} prompt + {} generated), window {}",
+        logged,
+        run.prompt,
+        run.generated,
+        opts.window
+    );
+    if opts.bench && run.generated > 0 {
+        let per =
+            |ticks: u64, n: usize| ticks * ticks::QEMU_INSTRUCTIONS_PER_TICK / n.max(1) as u64;
+        say!(
+            "bench: window={} generated={} model_ticks={} screen_ticks={} model_instr_per_token={} screen_instr_per_token={} full_window_tokens={} full_window_model_instr_per_token={}",
+            opts.window,
+            run.generated,
+            run.model_ticks,
+            run.screen_ticks,
+            per(run.model_ticks, run.generated),
+            per(run.screen_ticks, run.generated),
+            run.full_window_tokens,
+            per(run.full_window_model_ticks, run.full_window_tokens)
+        );
+    }
+    let s = stack::measure();
+    say!(
+        "stack_peak_bytes={} stack_available_bytes={}",
+        s.peak,
+        s.available
+    );
+    if s.overflowed {
+        say!("error: the stack reached the end of the statics");
+        semihost::exit(6)
+    }
+    semihost::exit(0)
+}
+
+/// A HardFault (e.g. a stack overflow into the vector of statics) ends the run with status 7
+/// instead of spinning until the test's timeout.
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    semihost::exit(7)
+}
+
+#[inline(never)]
+fn print_model(model: &Model<'_>) {
+    let c = model.config();
+    let m = model.metadata();
+    say!(
+        "model: dim {} d_state {} depth {} bi {} {:?} weights {:?}, {} params, {} bytes, crc {:08x}",
+        c.dim,
+        c.d_state,
+        c.depth,
+        c.bidirectional,
+        c.embed,
+        model.weights(),
+        model.param_count(),
+        model.file_size(),
+        model.crc()
+    );
+    if !m.notes.is_empty() {
+        say!("model notes: {}", m.notes);
+    }
+}
