@@ -113,12 +113,15 @@ fn stepwise(
 ) -> Tensor {
     let size = u.size();
     let mut h = Tensor::zeros([size[0], size[2], a.size()[1]], (u.kind(), u.device()));
-    let (us, ds, bs) = (u.unbind(1), delta.unbind(1), b.unbind(1));
-    for (t, ((u_t, d_t), b_t)) in us.iter().zip(&ds).zip(&bs).enumerate() {
-        let dt = d_t.unsqueeze(-1);
-        let da = (&dt * a).exp();
-        let dbu = (dt * u_t.unsqueeze(-1)) * b_t.unsqueeze(1);
-        h = da * &h + dbu;
+    let dtu = (delta * u).unsqueeze(-1);
+    let (ds, xs, bs) = (
+        delta.unsqueeze(-1).unbind(1),
+        dtu.unbind(1),
+        b.unsqueeze(2).unbind(1),
+    );
+    for (t, ((d_t, x_t), b_t)) in ds.iter().zip(&xs).zip(&bs).enumerate() {
+        let da = (d_t * a).exp();
+        h = (da * &h).baddbmm(x_t, b_t, 1, 1);
         each(&h, t as i64);
     }
     h
