@@ -16,6 +16,7 @@
 //!   [`format::ModelFile::parse`] and the writer `format::write_model` (feature `alloc`).
 //! - [`model`]: [`Model::from_bytes`] and the forward pass — PxByEmbed (conv / noconv /
 //!   center), LSTM stack, head.
+//! - [`header`]: the one codec of the `(h, w)` header segment (SPEC §4).
 //! - [`math`]: the one implementation of `exp`, `sigmoid`, `tanh`, `1/sqrt` (bit-exact rules).
 //! - [`generate`]: the streaming [`generate::Generator`] (window ring, greedy / temperature /
 //!   top-k with PCG32, structured sprite mode).
@@ -24,7 +25,7 @@
 //!
 //! ## Layers
 //! Each module uses only the ones before it, never the other way: the leaves `error`,
-//! `vocab`, `math` and `context`, then `config` → `quant` → `weights` → `format` →
+//! `vocab`, `math`, `context` and `header`, then `config` → `quant` → `weights` → `format` →
 //! `model` → `generate`. The file format sits *below* the model: [`format`] turns bytes into
 //! a configuration, metadata and [`weights::Weights`] without naming [`Model`], and
 //! [`Model::from_bytes`] wraps that result; so the module that knows the bytes never depends on
@@ -102,6 +103,7 @@ pub mod context;
 pub mod error;
 pub mod format;
 pub mod generate;
+pub mod header;
 pub mod math;
 pub mod model;
 pub mod quant;
