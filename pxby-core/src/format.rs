@@ -1,5 +1,5 @@
 //! The model file: layout, zero-copy reader ([`ModelFile::parse`]) and (feature `alloc`)
-//! writer ([`write_model`]).
+//! writer (`write_model`).
 //!
 //! This module knows bytes, not maths: it turns a file into a configuration, its metadata and
 //! the typed tensor table ([`Weights`]), and back. It sits below [`crate::model`] (which wraps

@@ -4,7 +4,7 @@
 //! The generator caches each token's PxByEmbed output in a ring of `W` rows and recomputes the
 //! LSTM stack over the window for every new token (the backward LSTM of the paper's model sees
 //! the whole window, so nothing else can be cached). All buffers are fixed arrays sized by const
-//! generics, checked against the model at construction ([`Error::Capacity`]):
+//! generics, checked against the model at construction ([`crate::Error::Capacity`]):
 //!
 //! - `W`: window (default 64), `D`: largest `dim` (default 81), `S`: largest `d_state`
 //!   (default 32) — the defaults fit the paper's best model exactly.
