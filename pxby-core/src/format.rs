@@ -61,7 +61,7 @@ use crate::config::{MAX_TENSORS, ModelConfig};
 #[cfg(feature = "alloc")]
 use crate::config::{Slot, TensorSpec};
 use crate::error::Error;
-use crate::quant::WeightType;
+use crate::quant::{Tensor, WeightType};
 use crate::weights::Weights;
 
 /// First four bytes of every model file.
@@ -193,6 +193,12 @@ impl<'a> ModelFile<'a> {
         if header.dtypes.len() != n_tensors {
             return Err(Error::LayoutMismatch);
         }
+        // One walk over the tensor table: storage types, payload length and the views (cut
+        // from the bytes after the header, checked against the length only below).
+        let payload_start = align4(header_end);
+        let after_header = bytes.get(payload_start as usize..).unwrap_or(&[]);
+        let mut weights = Weights::EMPTY;
+        let mut views_ok = true;
         let mut payload_len = 0u64;
         let mut any_i8 = false;
         for (spec, &dtype) in config.tensors().zip(header.dtypes.iter()) {
@@ -202,9 +208,19 @@ impl<'a> ModelFile<'a> {
                 }
                 any_i8 = true;
             }
-            payload_len += dtype.stored_len(&spec);
+            let len = dtype.stored_len(&spec);
+            let view = usize::try_from(payload_len)
+                .ok()
+                .zip(usize::try_from(payload_len + len).ok())
+                .and_then(|(start, end)| after_header.get(start..end))
+                .and_then(|b| Tensor::from_stored(dtype, spec.rows(), spec.cols(), b))
+                .filter(|view| view.len() == spec.len());
+            match view {
+                Some(view) => weights.set(spec.slot, view),
+                None => views_ok = false,
+            }
+            payload_len += len;
         }
-        let payload_start = align4(header_end);
         let total = payload_start + payload_len + 4;
         let len = bytes.len() as u64;
         if len < total {
@@ -219,7 +235,9 @@ impl<'a> ModelFile<'a> {
         if stored != computed {
             return Err(Error::BadCrc { stored, computed });
         }
-        let payload = &bytes[payload_start as usize..body];
+        if !views_ok {
+            return Err(Error::LayoutMismatch);
+        }
         Ok(ModelFile {
             config,
             meta: header.meta,
@@ -228,7 +246,7 @@ impl<'a> ModelFile<'a> {
             } else {
                 WeightType::F32
             },
-            weights: Weights::from_payload(&config, &header.dtypes, payload)?,
+            weights,
             file_size: bytes.len(),
             crc: stored,
         })

@@ -1,9 +1,10 @@
 //! The typed tensor table of a loaded model: one zero-copy [`Tensor`] view per [`Slot`].
 //!
-//! [`Weights::from_payload`] cuts a model file's weight payload into the tensors of
-//! [`ModelConfig::tensors`] (in that order, each stored as its [`WeightType`]) and files each
-//! view under its slot; the forward pass ([`crate::model`]) then reads them by slot. Nothing
-//! here knows the file's framing (magic, header, CRC: [`crate::format`]) or the maths.
+//! The file reader ([`crate::format::ModelFile::parse`]) cuts the weight payload into the
+//! tensors of [`crate::config::ModelConfig::tensors`] and files each view under its
+//! [`TensorSpec::slot`](crate::config::TensorSpec::slot); the forward pass ([`crate::model`])
+//! then reads them by slot. Nothing here knows the file's framing (magic, header, CRC) or the
+//! maths, and nothing depends on a tensor's storage type.
 //!
 //! ```
 //! use pxby_core::config::{Direction, LstmPart, ModelConfig, Slot};
@@ -20,9 +21,8 @@
 //! # Ok::<(), pxby_core::Error>(())
 //! ```
 
-use crate::config::{Direction, LstmPart, MAX_DEPTH, ModelConfig, Slot};
-use crate::error::Error;
-use crate::quant::{Tensor, WeightType};
+use crate::config::{Direction, LstmPart, MAX_DEPTH, Slot};
+use crate::quant::Tensor;
 
 /// The four tensors of one LSTM direction (PyTorch's `weight_ih`, `weight_hh`, `bias_ih`,
 /// `bias_hh`).
@@ -64,7 +64,7 @@ impl<'a> LstmWeights<'a> {
 }
 
 /// Views of every tensor a model has, by [`Slot`]; slots the configuration does not have are
-/// empty ([`Tensor::EMPTY`]). Built only by [`Weights::from_payload`], so every view has the
+/// empty ([`Tensor::EMPTY`]). Filled only by the file reader, so every view has the
 /// shape its configuration gives it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Weights<'a> {
@@ -83,7 +83,8 @@ pub struct Weights<'a> {
 }
 
 impl<'a> Weights<'a> {
-    const EMPTY: Weights<'static> = Weights {
+    /// The table with every slot empty (the reader fills it with [`Weights::set`]).
+    pub(crate) const EMPTY: Weights<'static> = Weights {
         alpha: Tensor::EMPTY,
         embedding: Tensor::EMPTY,
         conv_w: Tensor::EMPTY,
@@ -97,39 +98,6 @@ impl<'a> Weights<'a> {
         head_w: Tensor::EMPTY,
         head_b: Tensor::EMPTY,
     };
-
-    /// Views of every tensor of `config` in `payload`, the weight bytes of a model file: the
-    /// tensors of [`ModelConfig::tensors`] back to back, tensor `i` stored as `dtypes[i]`.
-    /// [`Error::LayoutMismatch`] unless `dtypes` has one type per tensor and `payload` holds
-    /// every tensor whole (it may be longer).
-    pub fn from_payload(
-        config: &ModelConfig,
-        dtypes: &[WeightType],
-        payload: &'a [u8],
-    ) -> Result<Self, Error> {
-        if dtypes.len() != config.tensors().count() {
-            return Err(Error::LayoutMismatch);
-        }
-        let mut weights = Weights::EMPTY;
-        let mut off = 0usize;
-        for (spec, &dtype) in config.tensors().zip(dtypes) {
-            let len = usize::try_from(dtype.stored_len(&spec)).map_err(|_| Error::TooLarge)?;
-            let bytes = off
-                .checked_add(len)
-                .and_then(|end| payload.get(off..end))
-                .unwrap_or(&[]);
-            off = off.saturating_add(len);
-            let view = Tensor::from_stored(dtype, spec.rows(), spec.cols(), bytes)
-                .unwrap_or(Tensor::EMPTY);
-            if view.len() != spec.len() {
-                return Err(Error::LayoutMismatch);
-            }
-            if let Some(t) = weights.get_mut(spec.slot) {
-                *t = view;
-            }
-        }
-        Ok(weights)
-    }
 
     /// The tensor in `slot` (empty if the configuration has none there).
     #[inline]
@@ -163,6 +131,14 @@ impl<'a> Weights<'a> {
         }
     }
 
+    /// Files `view` under `slot` (a slot no configuration has, such as a reverse direction of
+    /// layer 1, is ignored).
+    pub(crate) fn set(&mut self, slot: Slot, view: Tensor<'a>) {
+        if let Some(t) = self.get_mut(slot) {
+            *t = view;
+        }
+    }
+
     fn get_mut(&mut self, slot: Slot) -> Option<&mut Tensor<'a>> {
         Some(match slot {
             Slot::Alpha => &mut self.alpha,
@@ -193,21 +169,25 @@ impl<'a> Weights<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ModelConfig;
+    use crate::quant::WeightType;
 
-    /// A payload of f32 zeros for `cfg` (every tensor f32).
-    fn zeros(cfg: &ModelConfig) -> (std::vec::Vec<WeightType>, std::vec::Vec<u8>) {
-        let n: usize = cfg.tensors().map(|t| t.len()).sum();
-        (
-            cfg.tensors().map(|_| WeightType::F32).collect(),
-            std::vec![0; 4 * n],
-        )
+    /// The table of `cfg` with every tensor an f32 view of zeros.
+    fn zeros<'a>(cfg: &ModelConfig, bytes: &'a [u8]) -> Weights<'a> {
+        let mut w = Weights::EMPTY;
+        for spec in cfg.tensors() {
+            let data = &bytes[..4 * spec.len()];
+            let view = Tensor::new(WeightType::F32, spec.rows(), spec.cols(), data, &[]).unwrap();
+            w.set(spec.slot, view);
+        }
+        w
     }
 
     #[test]
     fn every_slot_of_the_config_gets_its_view() {
         let cfg = ModelConfig::PAPER_BEST;
-        let (dtypes, payload) = zeros(&cfg);
-        let w = Weights::from_payload(&cfg, &dtypes, &payload).unwrap();
+        let bytes = std::vec![0u8; 4 * 113 * 81];
+        let w = zeros(&cfg, &bytes);
         for spec in cfg.tensors() {
             let t = w.get(spec.slot);
             assert_eq!(
@@ -217,36 +197,28 @@ mod tests {
                 spec.name
             );
         }
-        // Slots this configuration does not have stay empty.
+        // Slots this configuration does not have stay empty, and cannot be filled.
         let absent = Slot::Lstm {
             layer: 1,
             direction: Direction::Reverse,
             part: LstmPart::WeightIh,
         };
-        assert!(w.get(absent).is_empty());
+        let mut w2 = w;
+        w2.set(absent, *w.get(Slot::HeadWeight));
+        assert!(w2.get(absent).is_empty());
+        assert_eq!(w2, w);
+        assert!(
+            w.get(Slot::Lstm {
+                layer: 2,
+                direction: Direction::Forward,
+                part: LstmPart::BiasIh
+            })
+            .is_empty()
+        );
         assert!(
             w.lstm(MAX_DEPTH, Direction::Forward)
                 .get(LstmPart::BiasHh)
                 .is_empty()
-        );
-    }
-
-    #[test]
-    fn short_payload_or_wrong_table_is_a_layout_mismatch() {
-        let cfg = ModelConfig {
-            dim: 18,
-            d_state: 8,
-            ..ModelConfig::PAPER_BEST
-        };
-        let (dtypes, payload) = zeros(&cfg);
-        let short = &payload[..payload.len() - 4];
-        assert_eq!(
-            Weights::from_payload(&cfg, &dtypes, short),
-            Err(Error::LayoutMismatch)
-        );
-        assert_eq!(
-            Weights::from_payload(&cfg, &dtypes[1..], &payload),
-            Err(Error::LayoutMismatch)
         );
     }
 }

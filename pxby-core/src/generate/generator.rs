@@ -94,6 +94,10 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// [`Buffers::BYTES`] (the model weights stay wherever the file bytes are, e.g. flash).
     pub const RAM_BYTES: usize = Self::STATE_BYTES + Buffers::<W, D, S>::BYTES;
 
+    // `#[inline]` here and on `new`: the generator is a few hundred bytes, and inlined its
+    // constructor writes it straight into the caller's frame instead of through a `Result`
+    // copy (firmware peak stack, `tests/sizes`).
+    #[inline]
     fn empty(
         model: &'m Model<'m>,
         buffers: &'m mut Buffers<W, D, S>,
@@ -121,6 +125,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// mode the prompt must follow the layout (e.g. `(25, 22)\n` or a prefix of it), else
     /// [`Error::InvalidPrompt`]. Errors with [`Error::Capacity`] if the model is larger than
     /// `D`/`S` (or `W` is 0).
+    #[inline]
     pub fn new(
         model: &'m Model<'m>,
         buffers: &'m mut Buffers<W, D, S>,
