@@ -2,9 +2,9 @@
 //! writer (`write_model`).
 //!
 //! This module knows bytes, not maths: it turns a file into a configuration, its metadata and
-//! the typed tensor table ([`Weights`]), and back. It sits below [`crate::model`] (which wraps
-//! a [`ModelFile`] into a runnable [`crate::Model`] with [`crate::Model::from_bytes`]) and above
-//! [`crate::weights`], [`crate::quant`] and [`crate::config`]; it never names the model.
+//! the typed tensor table ([`Weights`]), and back. It sits above `config`, `quant` and
+//! `weights` and below the `model` module, which wraps a [`ModelFile`] into a runnable model
+//! (`Model::from_bytes`); it never names the model.
 //!
 //! # Layout (version 1, all integers little-endian)
 //!
@@ -144,8 +144,8 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
-/// A model file taken apart and checked: what [`crate::Model::from_bytes`] runs. Everything is
-/// borrowed from the file bytes (zero-copy).
+/// A model file taken apart and checked: what `Model::from_bytes` runs. Everything is borrowed
+/// from the file bytes (zero-copy).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFile<'a> {
     /// The model configuration.

@@ -24,9 +24,9 @@
 //! - `screen` (feature `embedded-graphics`): drawing generated sprites.
 //!
 //! ## Layers
-//! Each module uses only the ones before it, never the other way: the leaves `error`,
-//! `vocab`, `math`, `context` and `header`, then `config` → `quant` → `weights` → `format` →
-//! `model` → `generate`. The file format sits *below* the model: [`format`] turns bytes into
+//! Each module uses only the ones before it, never the other way: the base modules `error`,
+//! `vocab`, `math`, `context` and `header` (which use at most `vocab`), then `config` →
+//! `quant` → `weights` → `format` → `model` → `generate`. The file format sits *below* the model: [`format`] turns bytes into
 //! a configuration, metadata and [`weights::Weights`] without naming [`Model`], and
 //! [`Model::from_bytes`] wraps that result; so the module that knows the bytes never depends on
 //! the maths, and the model knows the file only through [`format::ModelFile`].
