@@ -43,11 +43,83 @@ pub struct ModelConfig {
     pub embed: Embed,
 }
 
+/// A direction of an LSTM layer (only the first layer has a [`Direction::Reverse`] one, and only
+/// when [`ModelConfig::bidirectional`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Oldest to newest.
+    Forward,
+    /// Newest to oldest (PyTorch's `_reverse` parameters).
+    Reverse,
+}
+
+/// One of the four parameters of an LSTM direction, in PyTorch's naming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LstmPart {
+    /// `weight_ih` (`4H × input`).
+    WeightIh,
+    /// `weight_hh` (`4H × H`).
+    WeightHh,
+    /// `bias_ih` (`4H`).
+    BiasIh,
+    /// `bias_hh` (`4H`).
+    BiasHh,
+}
+
+impl LstmPart {
+    /// The four parts in file order.
+    pub const ALL: [LstmPart; 4] = [
+        LstmPart::WeightIh,
+        LstmPart::WeightHh,
+        LstmPart::BiasIh,
+        LstmPart::BiasHh,
+    ];
+}
+
+/// Which tensor of the model a [`TensorSpec`] is: the typed key the runtime finds tensors by
+/// ([`crate::weights::Weights::get`]). The canonical name ([`TensorSpec::name`]) is only for
+/// the outside world (trainer export, `pxby inspect`); nothing parses it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// `embed.alpha` (1, 1, 3, 3).
+    Alpha,
+    /// `embed.embedding.weight`: (V, E), or (V, D) for [`Embed::Center`].
+    Embedding,
+    /// `embed.conv.weight` (E, E, 3, 3).
+    ConvWeight,
+    /// `embed.conv.bias` (E).
+    ConvBias,
+    /// `embed.proj.weight` (D, 9E).
+    ProjWeight,
+    /// `embed.proj.bias` (D).
+    ProjBias,
+    /// `embed.norm.weight` (D), the LayerNorm gain.
+    NormWeight,
+    /// `embed.norm.bias` (D).
+    NormBias,
+    /// `lstm.{layer}.{part}_l0[_reverse]`.
+    Lstm {
+        /// Layer, `0..depth`.
+        layer: u8,
+        /// Direction (reverse only for layer 0).
+        direction: Direction,
+        /// Parameter.
+        part: LstmPart,
+    },
+    /// `head.weight` (V, d_state).
+    HeadWeight,
+    /// `head.bias` (V).
+    HeadBias,
+}
+
 /// Name, shape and role of one tensor of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TensorSpec {
     /// PyTorch-style name, e.g. `lstm.0.weight_ih_l0_reverse`.
     pub name: &'static str,
+    /// The typed key of the tensor (what the runtime uses; [`TensorSpec::name`] is its
+    /// canonical spelling).
+    pub slot: Slot,
     /// Shape; only the first `rank` entries are used.
     pub shape: [u32; 4],
     /// Number of dimensions.
@@ -187,58 +259,98 @@ impl ModelConfig {
         let e = self.embed_inner() as u32;
         let s = self.d_state as u32;
         let h0 = self.first_hidden() as u32;
-        let mat = |name, shape: [u32; 4], rank| TensorSpec {
+        let mat = |name, slot, shape: [u32; 4], rank| TensorSpec {
             name,
+            slot,
             shape,
             rank,
             quantisable: true,
         };
-        let vec = |name, n: u32| TensorSpec {
+        let vec = |name, slot, n: u32| TensorSpec {
             name,
+            slot,
             shape: [n, 1, 1, 1],
             rank: 1,
             quantisable: false,
         };
-        let lstm = move |names: [&'static str; 4], input: u32, hidden: u32| {
+        let lstm = move |layer: usize, direction, input: u32, hidden: u32| {
+            let names = match direction {
+                Direction::Forward => LSTM_NAMES[layer],
+                Direction::Reverse => LSTM0_REVERSE,
+            };
+            let slot = |part| Slot::Lstm {
+                layer: layer as u8,
+                direction,
+                part,
+            };
             [
-                mat(names[0], [4 * hidden, input, 1, 1], 2),
-                mat(names[1], [4 * hidden, hidden, 1, 1], 2),
-                vec(names[2], 4 * hidden),
-                vec(names[3], 4 * hidden),
+                mat(
+                    names[0],
+                    slot(LstmPart::WeightIh),
+                    [4 * hidden, input, 1, 1],
+                    2,
+                ),
+                mat(
+                    names[1],
+                    slot(LstmPart::WeightHh),
+                    [4 * hidden, hidden, 1, 1],
+                    2,
+                ),
+                vec(names[2], slot(LstmPart::BiasIh), 4 * hidden),
+                vec(names[3], slot(LstmPart::BiasHh), 4 * hidden),
             ]
         };
         let mut embed: heapless::Vec<TensorSpec, 8> = heapless::Vec::new();
         match self.embed {
             Embed::Center => {
-                let _ = embed.push(mat("embed.embedding.weight", [v, d, 1, 1], 2));
+                let _ = embed.push(mat(
+                    "embed.embedding.weight",
+                    Slot::Embedding,
+                    [v, d, 1, 1],
+                    2,
+                ));
             }
             Embed::PxBy | Embed::PxByNoConv => {
                 let _ = embed.push(TensorSpec {
                     name: "embed.alpha",
+                    slot: Slot::Alpha,
                     shape: [1, 1, 3, 3],
                     rank: 4,
                     quantisable: false,
                 });
-                let _ = embed.push(mat("embed.embedding.weight", [v, e, 1, 1], 2));
+                let _ = embed.push(mat(
+                    "embed.embedding.weight",
+                    Slot::Embedding,
+                    [v, e, 1, 1],
+                    2,
+                ));
                 if self.embed == Embed::PxBy {
-                    let _ = embed.push(mat("embed.conv.weight", [e, e, 3, 3], 4));
-                    let _ = embed.push(vec("embed.conv.bias", e));
+                    let _ = embed.push(mat("embed.conv.weight", Slot::ConvWeight, [e, e, 3, 3], 4));
+                    let _ = embed.push(vec("embed.conv.bias", Slot::ConvBias, e));
                 }
-                let _ = embed.push(mat("embed.proj.weight", [d, 9 * e, 1, 1], 2));
-                let _ = embed.push(vec("embed.proj.bias", d));
-                let _ = embed.push(vec("embed.norm.weight", d));
-                let _ = embed.push(vec("embed.norm.bias", d));
+                let _ = embed.push(mat(
+                    "embed.proj.weight",
+                    Slot::ProjWeight,
+                    [d, 9 * e, 1, 1],
+                    2,
+                ));
+                let _ = embed.push(vec("embed.proj.bias", Slot::ProjBias, d));
+                let _ = embed.push(vec("embed.norm.weight", Slot::NormWeight, d));
+                let _ = embed.push(vec("embed.norm.bias", Slot::NormBias, d));
             }
         }
-        let first = lstm(LSTM_NAMES[0], d, h0);
+        let first = lstm(0, Direction::Forward, d, h0);
         let reverse = if self.bidirectional {
-            Some(lstm(LSTM0_REVERSE, d, h0))
+            Some(lstm(0, Direction::Reverse, d, h0))
         } else {
             None
         };
         let depth = if valid { self.depth as usize } else { 1 };
-        let rest = (1..depth).flat_map(move |k| lstm(LSTM_NAMES[k], s, s));
-        let head = [mat("head.weight", [v, s, 1, 1], 2), vec("head.bias", v)];
+        let rest = (1..depth).flat_map(move |k| lstm(k, Direction::Forward, s, s));
+        let head = [
+            mat("head.weight", Slot::HeadWeight, [v, s, 1, 1], 2),
+            vec("head.bias", Slot::HeadBias, v),
+        ];
         embed
             .into_iter()
             .chain(first)
@@ -246,6 +358,11 @@ impl ModelConfig {
             .chain(rest)
             .chain(head)
             .filter(move |_| valid)
+    }
+
+    /// The spec of the tensor in `slot`, if this configuration has one.
+    pub fn tensor(&self, slot: Slot) -> Option<TensorSpec> {
+        self.tensors().find(|t| t.slot == slot)
     }
 
     /// Total number of parameters.
@@ -275,6 +392,68 @@ mod tests {
             .find(|t| t.name == "embed.conv.weight")
             .unwrap();
         assert_eq!((conv.rows(), conv.cols()), (9, 81));
+    }
+
+    /// Every tensor has its own slot and name, [`ModelConfig::tensor`] finds it by slot, and
+    /// the slot says what the canonical name says.
+    #[test]
+    fn slots_agree_with_names() {
+        use std::format;
+        let base = ModelConfig::PAPER_BEST;
+        let configs = [
+            base,
+            ModelConfig {
+                embed: Embed::Center,
+                ..base
+            },
+            ModelConfig {
+                embed: Embed::PxByNoConv,
+                bidirectional: false,
+                depth: MAX_DEPTH as u8,
+                ..base
+            },
+        ];
+        for cfg in configs {
+            let specs: std::vec::Vec<TensorSpec> = cfg.tensors().collect();
+            for (i, a) in specs.iter().enumerate() {
+                assert_eq!(cfg.tensor(a.slot), Some(*a));
+                for b in &specs[i + 1..] {
+                    assert!(a.slot != b.slot && a.name != b.name, "{a:?} {b:?}");
+                }
+                let name = match a.slot {
+                    Slot::Alpha => "embed.alpha".into(),
+                    Slot::Embedding => "embed.embedding.weight".into(),
+                    Slot::ConvWeight => "embed.conv.weight".into(),
+                    Slot::ConvBias => "embed.conv.bias".into(),
+                    Slot::ProjWeight => "embed.proj.weight".into(),
+                    Slot::ProjBias => "embed.proj.bias".into(),
+                    Slot::NormWeight => "embed.norm.weight".into(),
+                    Slot::NormBias => "embed.norm.bias".into(),
+                    Slot::HeadWeight => "head.weight".into(),
+                    Slot::HeadBias => "head.bias".into(),
+                    Slot::Lstm {
+                        layer,
+                        direction,
+                        part,
+                    } => {
+                        let part = match part {
+                            LstmPart::WeightIh => "weight_ih",
+                            LstmPart::WeightHh => "weight_hh",
+                            LstmPart::BiasIh => "bias_ih",
+                            LstmPart::BiasHh => "bias_hh",
+                        };
+                        let suffix = match direction {
+                            Direction::Forward => "",
+                            Direction::Reverse => "_reverse",
+                        };
+                        format!("lstm.{layer}.{part}_l0{suffix}")
+                    }
+                };
+                assert_eq!(a.name, name);
+            }
+        }
+        assert_eq!(base.tensor(Slot::ConvWeight).map(|t| t.cols()), Some(81));
+        assert_eq!(configs[1].tensor(Slot::ConvWeight), None);
     }
 
     #[test]

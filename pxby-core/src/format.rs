@@ -1,4 +1,10 @@
-//! The model file: layout, zero-copy loader and (feature `alloc`) writer.
+//! The model file: layout, zero-copy reader ([`ModelFile::parse`]) and (feature `alloc`)
+//! writer (`write_model`).
+//!
+//! This module knows bytes, not maths: it turns a file into a configuration, its metadata and
+//! the typed tensor table ([`Weights`]), and back. It sits above `config`, `quant` and
+//! `weights` and below the `model` module, which wraps a [`ModelFile`] into a runnable model
+//! (`Model::from_bytes`); it never names the model.
 //!
 //! # Layout (version 1, all integers little-endian)
 //!
@@ -21,6 +27,9 @@
 //! - an f32 tensor is `4·len` bytes of little-endian f32;
 //! - an int8 matrix (`rows × cols`) is `4·rows` bytes of f32 row scales, then `rows·cols`
 //!   bytes of i8, then zero padding to a multiple of 4.
+//!
+//! (How one tensor is stored is the business of its [`WeightType`], in [`crate::quant`]; a new
+//! storage type brings its own rule there and this framing stays as it is.)
 //!
 //! The file must end exactly after the CRC. Loading checks, in order: length of the fixed
 //! prefix, magic, version, header length, header decoding, configuration validity and size
@@ -48,10 +57,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{MAX_TENSORS, ModelConfig, TensorSpec};
+use crate::config::{MAX_TENSORS, ModelConfig};
+#[cfg(feature = "alloc")]
+use crate::config::{Slot, TensorSpec};
 use crate::error::Error;
-use crate::model::{Lstm, Model, Net};
 use crate::quant::{Tensor, WeightType};
+use crate::weights::Weights;
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"PXBY";
@@ -114,19 +125,6 @@ fn align4(n: u64) -> u64 {
     n.div_ceil(4) * 4
 }
 
-/// Bytes a tensor takes in the payload (padding included), in u64 so absurd shapes cannot
-/// overflow.
-fn stored_len(spec: &TensorSpec, dtype: WeightType) -> u64 {
-    let n: u64 = spec.shape[..spec.rank as usize]
-        .iter()
-        .map(|&d| d as u64)
-        .product();
-    match dtype {
-        WeightType::F32 => 4 * n,
-        WeightType::I8 => align4(4 * spec.shape[0] as u64 + n),
-    }
-}
-
 /// Checks a configuration against the runtime's limits.
 fn check_config(config: &ModelConfig) -> Result<(), Error> {
     if !config.is_valid() {
@@ -138,85 +136,6 @@ fn check_config(config: &ModelConfig) -> Result<(), Error> {
     Ok(())
 }
 
-/// (spec, view) for every tensor; the payload must have been validated by the loader.
-pub(crate) fn tensor_views<'a, 'c>(
-    config: &'c ModelConfig,
-    dtypes: &'c [WeightType],
-    payload: &'a [u8],
-) -> impl Iterator<Item = (TensorSpec, Tensor<'a>)> + 'c
-where
-    'a: 'c,
-{
-    let mut off = 0usize;
-    config
-        .tensors()
-        .zip(dtypes.iter())
-        .map(move |(spec, &dtype)| {
-            let len = stored_len(&spec, dtype) as usize;
-            let bytes = payload.get(off..off + len).unwrap_or(&[]);
-            off += len;
-            let (rows, cols) = (spec.rows(), spec.cols());
-            let view = match dtype {
-                WeightType::F32 => Tensor::new(dtype, rows, cols, bytes, &[]),
-                WeightType::I8 => {
-                    let (scales, rest) = bytes.split_at((4 * rows).min(bytes.len()));
-                    Tensor::new(
-                        dtype,
-                        rows,
-                        cols,
-                        rest.get(..rows * cols).unwrap_or(&[]),
-                        scales,
-                    )
-                }
-            };
-            (spec, view.unwrap_or(Tensor::EMPTY))
-        })
-}
-
-fn place<'a>(net: &mut Net<'a>, name: &str, t: Tensor<'a>) {
-    match name {
-        "embed.alpha" => net.alpha = t,
-        "embed.embedding.weight" => net.embedding = t,
-        "embed.conv.weight" => net.conv_w = t,
-        "embed.conv.bias" => net.conv_b = t,
-        "embed.proj.weight" => net.proj_w = t,
-        "embed.proj.bias" => net.proj_b = t,
-        "embed.norm.weight" => net.norm_w = t,
-        "embed.norm.bias" => net.norm_b = t,
-        "head.weight" => net.head_w = t,
-        "head.bias" => net.head_b = t,
-        _ => {
-            // lstm.K.<part>_l0[_reverse]
-            let Some(rest) = name.strip_prefix("lstm.") else {
-                return;
-            };
-            let Some((k, part)) = rest.split_once('.') else {
-                return;
-            };
-            let (part, reverse) = match part.strip_suffix("_reverse") {
-                Some(p) => (p, true),
-                None => (part, false),
-            };
-            let Ok(k) = k.parse::<usize>() else { return };
-            let layer: &mut Lstm<'a> = if reverse {
-                &mut net.reverse
-            } else {
-                match net.lstm.get_mut(k) {
-                    Some(l) => l,
-                    None => return,
-                }
-            };
-            match part {
-                "weight_ih_l0" => layer.w_ih = t,
-                "weight_hh_l0" => layer.w_hh = t,
-                "bias_ih_l0" => layer.b_ih = t,
-                "bias_hh_l0" => layer.b_hh = t,
-                _ => {}
-            }
-        }
-    }
-}
-
 fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([b[i], b[i + 1]])
 }
@@ -225,10 +144,28 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
-impl<'a> Model<'a> {
-    /// Loads a model file zero-copy (see the [module docs](crate::format) for the layout and
-    /// the checks). Never panics and never allocates, whatever the bytes.
-    pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
+/// A model file taken apart and checked: what `Model::from_bytes` runs. Everything is borrowed
+/// from the file bytes (zero-copy).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile<'a> {
+    /// The model configuration.
+    pub config: ModelConfig,
+    /// Training metadata.
+    pub meta: Metadata<'a>,
+    /// `I8` when any matrix is stored quantised, else `F32`.
+    pub weight_type: WeightType,
+    /// Views of every tensor, by slot.
+    pub weights: Weights<'a>,
+    /// Size of the file in bytes.
+    pub file_size: usize,
+    /// CRC-32 (ISO-HDLC) stored at the end of the file.
+    pub crc: u32,
+}
+
+impl<'a> ModelFile<'a> {
+    /// Parses and checks a model file (the checks and their order are in the
+    /// [module docs](self)). Never panics and never allocates, whatever the bytes.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
         if bytes.len() < PREFIX + 4 {
             return Err(Error::Truncated);
         }
@@ -256,6 +193,12 @@ impl<'a> Model<'a> {
         if header.dtypes.len() != n_tensors {
             return Err(Error::LayoutMismatch);
         }
+        // One walk over the tensor table: storage types, payload length and the views (cut
+        // from the bytes after the header, checked against the length only below).
+        let payload_start = align4(header_end);
+        let after_header = bytes.get(payload_start as usize..).unwrap_or(&[]);
+        let mut weights = Weights::EMPTY;
+        let mut views_ok = true;
         let mut payload_len = 0u64;
         let mut any_i8 = false;
         for (spec, &dtype) in config.tensors().zip(header.dtypes.iter()) {
@@ -265,9 +208,19 @@ impl<'a> Model<'a> {
                 }
                 any_i8 = true;
             }
-            payload_len += stored_len(&spec, dtype);
+            let len = dtype.stored_len(&spec);
+            let view = usize::try_from(payload_len)
+                .ok()
+                .zip(usize::try_from(payload_len + len).ok())
+                .and_then(|(start, end)| after_header.get(start..end))
+                .and_then(|b| Tensor::from_stored(dtype, spec.rows(), spec.cols(), b))
+                .filter(|view| view.len() == spec.len());
+            match view {
+                Some(view) => weights.set(spec.slot, view),
+                None => views_ok = false,
+            }
+            payload_len += len;
         }
-        let payload_start = align4(header_end);
         let total = payload_start + payload_len + 4;
         let len = bytes.len() as u64;
         if len < total {
@@ -282,27 +235,20 @@ impl<'a> Model<'a> {
         if stored != computed {
             return Err(Error::BadCrc { stored, computed });
         }
-        let payload = &bytes[payload_start as usize..body];
-        let mut net = Net::EMPTY;
-        for (spec, view) in tensor_views(&config, &header.dtypes, payload) {
-            if view.len() != spec.len() {
-                return Err(Error::LayoutMismatch);
-            }
-            place(&mut net, spec.name, view);
+        if !views_ok {
+            return Err(Error::LayoutMismatch);
         }
-        Ok(Model {
+        Ok(ModelFile {
             config,
-            weights: if any_i8 {
+            meta: header.meta,
+            weight_type: if any_i8 {
                 WeightType::I8
             } else {
                 WeightType::F32
             },
-            dtypes: header.dtypes,
-            meta: header.meta,
-            payload,
+            weights,
             file_size: bytes.len(),
             crc: stored,
-            net,
         })
     }
 }
@@ -340,9 +286,9 @@ pub fn random_weights(
         .tensors()
         .map(|spec| {
             let n = spec.len();
-            let data = if spec.name.ends_with("norm.weight") {
+            let data = if spec.slot == Slot::NormWeight {
                 alloc::vec![1.0; n]
-            } else if spec.name.ends_with("norm.bias") {
+            } else if spec.slot == Slot::NormBias {
                 alloc::vec![0.0; n]
             } else {
                 let a = gain * crate::math::inv_sqrt(spec.cols().max(1) as f32);
@@ -402,25 +348,7 @@ pub fn write_model(
             WeightType::F32
         };
         dtypes.push(dtype).map_err(|_| Error::Encode)?;
-        match dtype {
-            WeightType::F32 => {
-                for v in data {
-                    payload.extend_from_slice(&v.to_le_bytes());
-                }
-            }
-            WeightType::I8 => {
-                let cols = spec.cols();
-                let mut q = alloc::vec![0i8; data.len()];
-                for (row, qrow) in data.chunks(cols.max(1)).zip(q.chunks_mut(cols.max(1))) {
-                    let scale = crate::quant::quantise_row(row, qrow);
-                    payload.extend_from_slice(&scale.to_le_bytes());
-                }
-                payload.extend(q.iter().map(|&v| v as u8));
-                while payload.len() % 4 != 0 {
-                    payload.push(0);
-                }
-            }
-        }
+        dtype.encode(spec.cols(), data, &mut payload);
     }
     let header = Header {
         config: *config,

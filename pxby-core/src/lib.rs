@@ -7,15 +7,28 @@
 //! - [`vocab`]: the 113 tokens (58 bytes, 55 NES colours), both directions.
 //! - [`context`]: the 3x3 context rule, batch ([`context::contexts`]) and incremental
 //!   ([`context::ContextCursor`]); they agree token for token.
-//! - [`config`]: [`config::ModelConfig`] and the canonical tensor table (PyTorch names).
-//! - [`format`]: the model file (layout documented there), zero-copy [`Model::from_bytes`] and
-//!   the writer `format::write_model` (feature `alloc`).
-//! - [`model`]: the forward pass — PxByEmbed (conv / noconv / center), LSTM stack, head.
-//! - [`quant`]: f32 / int8 (per-row scale) weight views behind one kernel shape.
+//! - [`config`]: [`config::ModelConfig`] and the canonical tensor table (PyTorch names, each
+//!   tensor keyed by a typed [`config::Slot`]).
+//! - [`quant`]: f32 / int8 (per-row scale) weight views behind one kernel shape, and how one
+//!   tensor of each storage type is laid out in a file.
+//! - [`weights`]: the typed tensor table of a loaded model ([`weights::Weights`], by slot).
+//! - [`format`]: the model file (layout documented there): the zero-copy reader
+//!   [`format::ModelFile::parse`] and the writer `format::write_model` (feature `alloc`).
+//! - [`model`]: [`Model::from_bytes`] and the forward pass — PxByEmbed (conv / noconv /
+//!   center), LSTM stack, head.
+//! - [`header`]: the one codec of the `(h, w)` header segment (SPEC §4).
 //! - [`math`]: the one implementation of `exp`, `sigmoid`, `tanh`, `1/sqrt` (bit-exact rules).
 //! - [`generate`]: the streaming [`generate::Generator`] (window ring, greedy / temperature /
 //!   top-k with PCG32, structured sprite mode).
 //! - [`error`]: the crate's one [`Error`] enum.
+//!
+//! ## Layers
+//! Each module uses only the ones before it, never the other way: the base modules `error`,
+//! `vocab`, `math`, `context` and `header` (which use at most `vocab`), then `config` →
+//! `quant` → `weights` → `format` → `model` → `generate`. The file format sits *below* the model: [`format`] turns bytes into
+//! a configuration, metadata and [`weights::Weights`] without naming [`Model`], and
+//! [`Model::from_bytes`] wraps that result; so the module that knows the bytes never depends on
+//! the maths, and the model knows the file only through [`format::ModelFile`].
 //!
 //! ## Model file in one paragraph
 //! `PXBY` magic, `u16` version, `u32` header length, a postcard header (configuration, one
@@ -88,10 +101,12 @@ pub mod context;
 pub mod error;
 pub mod format;
 pub mod generate;
+pub mod header;
 pub mod math;
 pub mod model;
 pub mod quant;
 pub mod vocab;
+pub mod weights;
 
 pub use error::Error;
 pub use model::Model;

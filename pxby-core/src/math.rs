@@ -10,6 +10,10 @@
 //! `exp` uses Cody–Waite range reduction `x = k·ln 2 + r` with `|r| ≤ ln2/2`, a degree-7
 //! polynomial for `e^r` (relative error below 2e-7), and builds `2^k` from its bits.
 //!
+//! Why hand-written rather than `libm` or `micromath`: every shipped model's logits, sampled
+//! tokens and the QEMU-vs-host parity are pinned to these exact bits (clamped inputs, this
+//! polynomial, this operation order); another implementation would change their last bits.
+//!
 //! ```
 //! use pxby_core::math::{exp, sigmoid, tanh};
 //! assert!((exp(1.0) - core::f32::consts::E).abs() < 1e-6);

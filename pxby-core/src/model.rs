@@ -1,5 +1,6 @@
-//! The forward pass of the RNN family (SPEC §6), shared by f32 and int8 weights.
+//! The loaded [`Model`] and its forward pass (SPEC §6), shared by f32 and int8 weights.
 //!
+//! - [`Model::from_bytes`]: a model file ([`crate::format::ModelFile`]) as a runnable model.
 //! - [`Model::embed`]: PxByEmbed of one 3x3 context (conv / noconv / center ablations).
 //! - [`Model::logits`] / [`Model::logits_ring`]: LSTM stack over a window of cached embeddings
 //!   and the head on the last time step.
@@ -26,97 +27,46 @@
 //! # Ok::<(), pxby_core::Error>(())
 //! ```
 
-use crate::config::{Embed, MAX_DEPTH, ModelConfig};
+use crate::config::{Direction, Embed, LstmPart, ModelConfig, Slot};
 use crate::context::Context;
 use crate::error::Error;
-use crate::format::Metadata;
+use crate::format::{Metadata, ModelFile};
 use crate::math::{inv_sqrt, sigmoid, tanh};
 use crate::quant::{Tensor, WeightType};
 use crate::vocab::VOCAB_SIZE;
+use crate::weights::{LstmWeights, Weights};
 
 /// LayerNorm epsilon of PxByEmbed.
 pub const LAYER_NORM_EPS: f32 = 1e-5;
 
-/// One LSTM direction: PyTorch's `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Lstm<'a> {
-    pub(crate) w_ih: Tensor<'a>,
-    pub(crate) w_hh: Tensor<'a>,
-    pub(crate) b_ih: Tensor<'a>,
-    pub(crate) b_hh: Tensor<'a>,
-}
-
-impl Lstm<'_> {
-    pub(crate) const EMPTY: Lstm<'static> = Lstm {
-        w_ih: Tensor::EMPTY,
-        w_hh: Tensor::EMPTY,
-        b_ih: Tensor::EMPTY,
-        b_hh: Tensor::EMPTY,
-    };
-}
-
-/// Views of every tensor the forward pass uses (absent parts are empty).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Net<'a> {
-    pub(crate) alpha: Tensor<'a>,
-    pub(crate) embedding: Tensor<'a>,
-    pub(crate) conv_w: Tensor<'a>,
-    pub(crate) conv_b: Tensor<'a>,
-    pub(crate) proj_w: Tensor<'a>,
-    pub(crate) proj_b: Tensor<'a>,
-    pub(crate) norm_w: Tensor<'a>,
-    pub(crate) norm_b: Tensor<'a>,
-    pub(crate) lstm: [Lstm<'a>; MAX_DEPTH],
-    pub(crate) reverse: Lstm<'a>,
-    pub(crate) head_w: Tensor<'a>,
-    pub(crate) head_b: Tensor<'a>,
-}
-
-impl Net<'_> {
-    pub(crate) const EMPTY: Net<'static> = Net {
-        alpha: Tensor::EMPTY,
-        embedding: Tensor::EMPTY,
-        conv_w: Tensor::EMPTY,
-        conv_b: Tensor::EMPTY,
-        proj_w: Tensor::EMPTY,
-        proj_b: Tensor::EMPTY,
-        norm_w: Tensor::EMPTY,
-        norm_b: Tensor::EMPTY,
-        lstm: [Lstm::EMPTY; MAX_DEPTH],
-        reverse: Lstm::EMPTY,
-        head_w: Tensor::EMPTY,
-        head_b: Tensor::EMPTY,
-    };
-}
-
 /// A loaded model: configuration, metadata and zero-copy views of the weights inside the file
-/// bytes. Load it with [`Model::from_bytes`] (see [`crate::format`]).
+/// bytes. Load it with [`Model::from_bytes`] (the file layout is in [`crate::format`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model<'a> {
-    pub(crate) config: ModelConfig,
-    pub(crate) weights: WeightType,
-    pub(crate) dtypes: heapless::Vec<WeightType, { crate::config::MAX_TENSORS }>,
-    pub(crate) meta: Metadata<'a>,
-    pub(crate) payload: &'a [u8],
-    pub(crate) file_size: usize,
-    pub(crate) crc: u32,
-    pub(crate) net: Net<'a>,
+    config: ModelConfig,
+    weight_type: WeightType,
+    meta: Metadata<'a>,
+    file_size: usize,
+    crc: u32,
+    weights: Weights<'a>,
 }
 
 /// One LSTM step: `gates = (W_ih x + b_ih) + (W_hh h + b_hh)` (the `W_hh` product is skipped
 /// for the zero initial state), then PyTorch's i, f, g, o update of `c` (in place). Writes the
 /// new hidden state into `gates[..H]` and returns nothing else.
 #[inline]
-fn lstm_gates(l: &Lstm<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], gates: &mut [f32]) {
-    let n = l.w_ih.rows();
+fn lstm_gates(l: &LstmWeights<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], gates: &mut [f32]) {
+    let (w_ih, w_hh) = (l.get(LstmPart::WeightIh), l.get(LstmPart::WeightHh));
+    let (b_ih, b_hh) = (l.get(LstmPart::BiasIh), l.get(LstmPart::BiasHh));
+    let n = w_ih.rows();
     let hid = n / 4;
     for (r, g) in gates.iter_mut().enumerate().take(n) {
-        let gi = l.w_ih.dot_row(r, x) + l.b_ih.at(r);
+        let gi = w_ih.dot_row(r, x) + b_ih.at(r);
         let hh = match h {
-            Some(h) => l.w_hh.dot_row(r, h),
+            Some(h) => w_hh.dot_row(r, h),
             None => 0.0,
         };
-        *g = gi + (hh + l.b_hh.at(r));
+        *g = gi + (hh + b_hh.at(r));
     }
     for j in 0..hid {
         let i = sigmoid(gates[j]);
@@ -130,6 +80,20 @@ fn lstm_gates(l: &Lstm<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], gates: 
 }
 
 impl<'a> Model<'a> {
+    /// Loads a model file zero-copy ([`ModelFile::parse`]: see [`crate::format`] for the layout
+    /// and the checks). Never panics and never allocates, whatever the bytes.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
+        let file = ModelFile::parse(bytes)?;
+        Ok(Model {
+            config: file.config,
+            weight_type: file.weight_type,
+            meta: file.meta,
+            file_size: file.file_size,
+            crc: file.crc,
+            weights: file.weights,
+        })
+    }
+
     /// The model configuration.
     pub fn config(&self) -> &ModelConfig {
         &self.config
@@ -137,7 +101,7 @@ impl<'a> Model<'a> {
 
     /// `I8` when the matrices are stored quantised, else `F32`.
     pub fn weights(&self) -> WeightType {
-        self.weights
+        self.weight_type
     }
 
     /// Training metadata stored in the file.
@@ -185,9 +149,13 @@ impl<'a> Model<'a> {
     /// A view of the tensor with this canonical name ([`ModelConfig::tensors`]), values
     /// dequantised by [`Tensor::get`]. `None` if the configuration has no such tensor.
     pub fn tensor(&self, name: &str) -> Option<Tensor<'a>> {
-        crate::format::tensor_views(&self.config, &self.dtypes, self.payload)
-            .find(|(spec, _)| spec.name == name)
-            .map(|(_, t)| t)
+        let spec = self.config.tensors().find(|spec| spec.name == name)?;
+        Some(*self.weights.get(spec.slot))
+    }
+
+    /// The views of every tensor, by [`Slot`].
+    pub fn tensors(&self) -> &Weights<'a> {
+        &self.weights
     }
 
     /// The dequantised values of a tensor, row-major (host tools, tests).
@@ -206,22 +174,30 @@ impl<'a> Model<'a> {
             return Err(Error::InvalidToken(t));
         }
         let out = &mut out[..d];
-        let n = &self.net;
+        let w = &self.weights;
+        let embedding = w.get(Slot::Embedding);
         if self.config.embed == Embed::Center {
             let tok = ctx[crate::context::CENTRE] as usize;
             for (j, o) in out.iter_mut().enumerate() {
-                *o = n.embedding.get(tok, j);
+                *o = embedding.get(tok, j);
             }
             return Ok(());
         }
         let e = self.config.embed_inner();
         let conv = self.config.embed == Embed::PxBy;
+        let (alpha, conv_w, conv_b) = (
+            w.get(Slot::Alpha),
+            w.get(Slot::ConvWeight),
+            w.get(Slot::ConvBias),
+        );
+        let (proj_w, proj_b) = (w.get(Slot::ProjWeight), w.get(Slot::ProjBias));
+        let (norm_w, norm_b) = (w.get(Slot::NormWeight), w.get(Slot::NormBias));
         let mut a = [0.0f32; 9];
         for (p, a) in a.iter_mut().enumerate() {
-            *a = sigmoid(n.alpha.at(p));
+            *a = sigmoid(alpha.at(p));
         }
         // x[ch, p] = embedding[ctx[p]][ch], laid out (E, 3, 3).
-        let x = |ch: usize, p: usize| n.embedding.get(ctx[p] as usize, ch);
+        let x = |ch: usize, p: usize| embedding.get(ctx[p] as usize, ch);
         out.fill(0.0);
         for ch in 0..e {
             for (p, &ap) in a.iter().enumerate() {
@@ -240,21 +216,21 @@ impl<'a> Model<'a> {
                                     continue;
                                 }
                                 let q = (r - 1) * 3 + (c - 1);
-                                s += n.conv_w.raw(ch, ci * 9 + kr * 3 + kc) * x(ci, q);
+                                s += conv_w.raw(ch, ci * 9 + kr * 3 + kc) * x(ci, q);
                             }
                         }
                     }
-                    let cv = s * n.conv_w.scale(ch) + n.conv_b.at(ch);
+                    let cv = s * conv_w.scale(ch) + conv_b.at(ch);
                     ap * x(ch, p) + (1.0 - ap) * cv
                 } else {
                     ap * x(ch, p)
                 };
-                n.proj_w.axpy_col(ch * 9 + p, m, out);
+                proj_w.axpy_col(ch * 9 + p, m, out);
             }
         }
-        n.proj_w.scale_rows(out);
+        proj_w.scale_rows(out);
         for (j, o) in out.iter_mut().enumerate() {
-            *o += n.proj_b.at(j);
+            *o += proj_b.at(j);
         }
         // LayerNorm over D, biased variance.
         let df = d as f32;
@@ -271,7 +247,7 @@ impl<'a> Model<'a> {
         var /= df;
         let inv = inv_sqrt(var + LAYER_NORM_EPS);
         for (j, o) in out.iter_mut().enumerate() {
-            *o = (*o - mean) * inv * n.norm_w.at(j) + n.norm_b.at(j);
+            *o = (*o - mean) * inv * norm_w.at(j) + norm_b.at(j);
         }
         Ok(())
     }
@@ -362,7 +338,7 @@ impl<'a> Model<'a> {
         let buf = &mut buf[..len * s];
         let (gates, rest) = work.split_at_mut(4 * s);
         let c = &mut rest[..s];
-        let n = &self.net;
+        let w = &self.weights;
         // First layer, forward direction, into buf[t][..H].
         let h0 = self.config.first_hidden();
         c.fill(0.0);
@@ -372,7 +348,7 @@ impl<'a> Model<'a> {
             } else {
                 Some(&buf[(t - 1) * s..(t - 1) * s + h0])
             };
-            lstm_gates(&n.lstm[0], row(t), prev, c, gates);
+            lstm_gates(w.lstm(0, Direction::Forward), row(t), prev, c, gates);
             buf[t * s..t * s + h0].copy_from_slice(&gates[..h0]);
         }
         // Reverse direction, t = L-1..0, into buf[t][H..2H].
@@ -384,13 +360,14 @@ impl<'a> Model<'a> {
                 } else {
                     Some(&buf[(t + 1) * s + h0..(t + 1) * s + 2 * h0])
                 };
-                lstm_gates(&n.reverse, row(t), prev, c, gates);
+                lstm_gates(w.lstm(0, Direction::Reverse), row(t), prev, c, gates);
                 buf[t * s + h0..t * s + 2 * h0].copy_from_slice(&gates[..h0]);
             }
         }
         // Layers 1..depth, in place: step t reads row t (input) and row t-1 (state), then
         // overwrites row t.
-        for layer in &n.lstm[1..self.config.depth as usize] {
+        for k in 1..self.config.depth as usize {
+            let layer = w.lstm(k, Direction::Forward);
             c.fill(0.0);
             for t in 0..len {
                 let prev = if t == 0 {
@@ -408,8 +385,9 @@ impl<'a> Model<'a> {
         } else {
             &buf[(len - 1) * s..len * s]
         };
+        let (head_w, head_b) = (w.get(Slot::HeadWeight), w.get(Slot::HeadBias));
         for (v, l) in logits.iter_mut().enumerate() {
-            *l = n.head_w.dot_row(v, last) + n.head_b.at(v);
+            *l = head_w.dot_row(v, last) + head_b.at(v);
         }
     }
 }

@@ -19,6 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::TensorSpec;
 use crate::math::{abs, round_i32};
 
 /// How a tensor's values are stored.
@@ -29,6 +30,47 @@ pub enum WeightType {
     F32,
     /// Signed bytes with one little-endian f32 scale per output row (stored before the bytes).
     I8,
+}
+
+impl WeightType {
+    /// Bytes `spec` takes in a model file's payload stored as `self`, padding included (see
+    /// [`crate::format`]): `4·len` for f32; for int8, `4·rows` bytes of row scales and `len`
+    /// bytes of i8, rounded up to a multiple of 4. In u64, so absurd shapes cannot overflow.
+    pub(crate) fn stored_len(self, spec: &TensorSpec) -> u64 {
+        let n: u64 = spec.shape[..spec.rank as usize]
+            .iter()
+            .map(|&d| d as u64)
+            .product();
+        match self {
+            WeightType::F32 => 4 * n,
+            WeightType::I8 => (4 * spec.shape[0] as u64 + n).div_ceil(4) * 4,
+        }
+    }
+
+    /// Appends `data` (the `rows × cols` values of one tensor, row-major) to `payload` stored
+    /// as `self`: little-endian f32, or per-row scales then i8 values then zero padding to a
+    /// multiple of 4 (the payload is 4-aligned before and after).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn encode(self, cols: usize, data: &[f32], payload: &mut alloc::vec::Vec<u8>) {
+        match self {
+            WeightType::F32 => {
+                for v in data {
+                    payload.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            WeightType::I8 => {
+                let mut q = alloc::vec![0i8; data.len()];
+                for (row, qrow) in data.chunks(cols.max(1)).zip(q.chunks_mut(cols.max(1))) {
+                    let scale = quantise_row(row, qrow);
+                    payload.extend_from_slice(&scale.to_le_bytes());
+                }
+                payload.extend(q.iter().map(|&v| v as u8));
+                while !payload.len().is_multiple_of(4) {
+                    payload.push(0);
+                }
+            }
+        }
+    }
 }
 
 /// Quantises one row symmetrically into `out` (same length as `row`; extra elements of either
@@ -136,6 +178,29 @@ impl<'a> Tensor<'a> {
             data,
             scales,
         })
+    }
+
+    /// A view of one tensor as a model file stores it ([`WeightType::stored_len`] bytes, as
+    /// [`WeightType::encode`] writes them). `None` if `bytes` is too short.
+    pub(crate) fn from_stored(
+        dtype: WeightType,
+        rows: usize,
+        cols: usize,
+        bytes: &'a [u8],
+    ) -> Option<Self> {
+        match dtype {
+            WeightType::F32 => Tensor::new(dtype, rows, cols, bytes, &[]),
+            WeightType::I8 => {
+                let (scales, rest) = bytes.split_at_checked(rows.checked_mul(4)?)?;
+                Tensor::new(
+                    dtype,
+                    rows,
+                    cols,
+                    rest.get(..rows.checked_mul(cols)?)?,
+                    scales,
+                )
+            }
+        }
     }
 
     /// Storage type.

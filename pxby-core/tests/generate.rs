@@ -104,14 +104,11 @@ fn reported_contexts_follow_the_batch_rule() {
 /// Parses a structured generation and checks its layout.
 fn check_well_formed(tokens: &[u8], sides: std::ops::RangeInclusive<usize>) -> (usize, usize) {
     let text_end = tokens.iter().position(|&t| t == 2).unwrap();
-    let header: String = tokens[..text_end]
-        .iter()
-        .map(|&t| pxby_core::vocab::token_to_byte(t).unwrap() as char)
-        .collect();
-    let inner = header.strip_prefix('(').unwrap().strip_suffix(')').unwrap();
-    let (h, w) = inner.split_once(", ").unwrap();
-    let (h, w): (usize, usize) = (h.parse().unwrap(), w.parse().unwrap());
-    assert!(sides.contains(&h) && sides.contains(&w), "{header}");
+    let header = &tokens[..=text_end];
+    let (h, w) =
+        pxby_core::header::parse_tokens(header).unwrap_or_else(|e| panic!("{e}: {header:?}"));
+    let (h, w) = (usize::from(h), usize::from(w));
+    assert!(sides.contains(&h) && sides.contains(&w), "{header:?}");
     let image = &tokens[text_end + 1..text_end + 1 + h * (w + 1)];
     for (r, row) in image.chunks(w + 1).enumerate() {
         assert!(row[..w].iter().all(|&t| pxby_core::vocab::is_colour(t)));

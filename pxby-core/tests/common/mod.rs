@@ -89,11 +89,9 @@ pub fn random_model(cfg: &ModelConfig, seed: u64, weights: WeightType) -> Vec<u8
 pub fn random_stream(rng: &mut Rng) -> Vec<u8> {
     let h = 3 + rng.below(20);
     let w = 3 + rng.below(20);
-    let mut s: Vec<u8> = format!("({h}, {w})")
-        .bytes()
-        .map(|b| pxby_core::vocab::byte_to_token(b).unwrap())
-        .collect();
-    s.push(2);
+    let mut s: Vec<u8> = pxby_core::header::tokens(h as u16, w as u16)
+        .unwrap()
+        .to_vec();
     let colours = 4 + rng.below(8);
     for r in 0..h {
         for _ in 0..w {
