@@ -15,7 +15,7 @@
 //! assert_eq!(parsed.caption_text(), "a tiny one.");
 //! ```
 
-use pxby_core::vocab::{ROW_SEP, SEG_SEP, byte_to_token, is_colour, token_to_byte};
+use pxby_core::vocab::{ROW_SEP, SEG_SEP, is_colour, token_to_byte};
 
 /// What is wrong with an item's token stream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,11 +107,6 @@ impl ParsedItem {
     }
 }
 
-/// The header text of an image of `height` x `width`: `"(h, w)"`.
-pub fn header_text(height: u16, width: u16) -> String {
-    format!("({height}, {width})")
-}
-
 /// Lays out one item: header, image rows, caption (SPEC §4).
 pub fn item_tokens(
     height: u16,
@@ -138,13 +133,10 @@ pub fn item_tokens(
     {
         return Err(LayoutError::Invalid(format!("caption token {t}")));
     }
-    let header = header_text(height, width);
-    let mut out = Vec::with_capacity(header.len() + 1 + h * (w + 1) + caption.len() + 1);
-    for b in header.bytes() {
-        // Digits, '(', ')', ',' and ' ' are all in the vocabulary.
-        out.push(byte_to_token(b).ok_or_else(|| LayoutError::BadHeader(header.clone()))?);
-    }
-    out.push(SEG_SEP);
+    let header = pxby_core::header::tokens(height, width)
+        .map_err(|e| LayoutError::BadHeader(format!("({height}, {width}): {e}")))?;
+    let mut out = Vec::with_capacity(header.len() + h * (w + 1) + caption.len() + 1);
+    out.extend_from_slice(&header);
     for (r, row) in image.chunks(w).enumerate() {
         out.extend_from_slice(row);
         out.push(if r + 1 == h { SEG_SEP } else { ROW_SEP });
@@ -154,30 +146,23 @@ pub fn item_tokens(
     Ok(out)
 }
 
-fn parse_header(text: &[u8]) -> Result<(u16, u16), LayoutError> {
-    let s: String = text
-        .iter()
-        .map(|&t| {
-            token_to_byte(t)
+/// The size a header segment (its tokens, final separator included) states, by the one codec
+/// ([`pxby_core::header`]).
+fn parse_header(segment: &[u8]) -> Result<(u16, u16), LayoutError> {
+    pxby_core::header::parse_tokens(segment).map_err(|e| match e {
+        pxby_core::header::HeaderError::NotText(token) => LayoutError::NotText {
+            segment: "header",
+            token,
+        },
+        _ => LayoutError::BadHeader(
+            segment
+                .iter()
+                .filter_map(|&t| token_to_byte(t))
                 .map(char::from)
-                .ok_or(LayoutError::NotText {
-                    segment: "header",
-                    token: t,
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    let bad = || LayoutError::BadHeader(s.clone());
-    let inner = s
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(bad)?;
-    let (a, b) = inner.split_once(", ").ok_or_else(bad)?;
-    let h: u16 = a.parse().map_err(|_| bad())?;
-    let w: u16 = b.parse().map_err(|_| bad())?;
-    if h == 0 || w == 0 || header_text(h, w) != s {
-        return Err(bad());
-    }
-    Ok((h, w))
+                .filter(|&c| c != '\n')
+                .collect(),
+        ),
+    })
 }
 
 /// Takes an item's tokens apart into header size, image and caption, checking every rule.
@@ -186,7 +171,7 @@ pub fn parse_item(tokens: &[u8]) -> Result<ParsedItem, LayoutError> {
         .iter()
         .position(|&t| t == SEG_SEP)
         .ok_or(LayoutError::MissingSegment("header"))?;
-    let (height, width) = parse_header(&tokens[..hend])?;
+    let (height, width) = parse_header(&tokens[..=hend])?;
     let (h, w) = (usize::from(height), usize::from(width));
     let rest = &tokens[hend + 1..];
     let iend = rest
@@ -252,6 +237,7 @@ pub fn parse_item(tokens: &[u8]) -> Result<ParsedItem, LayoutError> {
 mod tests {
     use super::*;
     use pxby_core::vocab::FIRST_COLOUR;
+    use pxby_core::vocab::byte_to_token;
 
     fn sample() -> Vec<u8> {
         let cap = crate::text::normalize("hi there").tokens;

@@ -3,7 +3,7 @@
 use core::fmt::Write as _;
 
 use embedded_graphics::{pixelcolor::Rgb565, prelude::DrawTarget};
-use pxby_core::{generate, model::Model, vocab};
+use pxby_core::{generate, model::Model};
 
 use crate::{
     args::{Mode, Options},
@@ -58,18 +58,12 @@ pub fn prompt(opts: &Options<'_>, buf: &mut [u8; PROMPT_CAP]) -> usize {
     let Some((h, w)) = opts.size else {
         return 0;
     };
-    let mut text = heapless::String::<PROMPT_CAP, u8>::new();
-    // Cannot overflow: `(65535, 65535)` is 14 bytes.
-    let _ = write!(text.as_mut_view(), "({h}, {w})");
-    let mut n = 0;
-    for b in text.as_str().bytes() {
-        if let Some(t) = vocab::byte_to_token(b) {
-            buf[n] = t;
-            n += 1;
-        }
-    }
-    buf[n] = vocab::SEG_SEP;
-    n + 1
+    // `(65535, 65535)\n` is 15 tokens, at most PROMPT_CAP.
+    let Ok(tokens) = pxby_core::header::tokens(h, w) else {
+        return 0;
+    };
+    buf[..tokens.len()].copy_from_slice(&tokens);
+    tokens.len()
 }
 
 /// Generates with `opts` and draws every token (prompt first) on `screen`/`display`;
@@ -200,19 +194,15 @@ mod tests {
         let n = prompt(&sized(25, 7), &mut buf);
         let want: std::vec::Vec<u8> = b"(25, 7)"
             .iter()
-            .map(|&b| vocab::byte_to_token(b).unwrap())
-            .chain([vocab::SEG_SEP])
+            .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
+            .chain([pxby_core::vocab::SEG_SEP])
             .collect();
         assert_eq!(&buf[..n], &want[..]);
         assert_eq!(prompt(&sized(u16::MAX, u16::MAX), &mut buf), 15);
-        let header: std::vec::Vec<u8> = buf[..14]
-            .iter()
-            .map(|&t| match vocab::decode(t) {
-                Some(vocab::Symbol::Byte(b)) => b,
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(crate::header::parse(&header), Some((u16::MAX, u16::MAX)));
+        assert_eq!(
+            pxby_core::header::parse_tokens(&buf[..15]),
+            Ok((u16::MAX, u16::MAX))
+        );
     }
 
     #[test]

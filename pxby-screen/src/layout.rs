@@ -87,6 +87,10 @@ pub(crate) fn text_line(line: u8) -> Option<(Point, u8)> {
     }
 }
 
+/// Longest header segment the screen keeps (the characters that fit in the title bar); a
+/// longer one is not a size.
+pub const HEADER_CAP: usize = TITLE_CHARS as usize;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@
 //! - [`layout`]: where the title bar, sprite box, description and status line sit.
 //! - [`palette`]: every colour the screen draws ([`palette::SCREEN_PALETTE`]).
 //! - [`framebuffer`]: [`IndexedFramebuffer`], one palette index per pixel (20 KiB).
-//! - [`header`]: the sprite size `(h, w)` read from the header segment.
 //! - [`screen`]: the [`Screen`] state machine, with the sprite scaling, the word wrap of the
 //!   description and the status line in private modules of their own.
 //! - [`args`]: the options of one run ([`args::Options`]), parsed from `key=value` words.
@@ -45,7 +44,6 @@ pub mod args;
 pub mod demo;
 pub mod framebuffer;
 mod glyph;
-pub mod header;
 pub mod layout;
 pub mod palette;
 pub mod screen;

@@ -7,8 +7,7 @@ use pxby_core::vocab::{self, SEG_SEP, Symbol};
 
 use crate::{
     glyph::{draw_char, printable},
-    header::{self, HEADER_CAP},
-    layout::{LABEL_CAP, TITLE_BAR, TITLE_FONT, TITLE_X, TITLE_Y, sprite_box},
+    layout::{HEADER_CAP, LABEL_CAP, TITLE_BAR, TITLE_FONT, TITLE_X, TITLE_Y, sprite_box},
     palette::{BACKGROUND, BAR, BAR_TEXT, SPRITE_BOX},
     sprite::SpriteCursor,
     status,
@@ -184,7 +183,14 @@ impl Screen {
     fn start_sprite(&mut self) {
         self.phase = Phase::Sprite;
         self.size = if self.header_ok {
-            header::parse(&self.header)
+            // The segment's bytes and the separator that ended it: one canonical header.
+            let mut reader = pxby_core::header::Reader::new();
+            self.header
+                .iter()
+                .chain(b"\n")
+                .try_for_each(|&b| reader.push(b))
+                .ok()
+                .and_then(|()| reader.size())
         } else {
             None
         };
@@ -540,11 +546,13 @@ mod tests {
         let long = [b'('; HEADER_CAP + 1];
         for (h, want) in [
             (&b"(25, 22)"[..], Some((25, 22))),
-            (b"(7,9)", Some((7, 9))),
+            (b"(7, 9)", Some((7, 9))),
+            (b"(7,9)", None),
+            (b"(07, 9)", None),
             (b"(0, 3)", None),
             (b"(25, 22", None),
             (b"(2 , 2)", None),
-            (b"(00000000000000000001, 2)", Some((1, 2))),
+            (b"(00000000000000000001, 2)", None),
             (&long[..], None),
         ] {
             let mut s = Screen::new();

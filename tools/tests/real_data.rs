@@ -8,7 +8,6 @@ use assert_cmd::Command;
 use pxby_core::context::{ContextCursor, contexts};
 use pxby_core::vocab::is_colour;
 use pxby_data::dataset::{Dataset, Split};
-use pxby_data::layout::header_text;
 use pxby_data::text::normalize;
 use pxby_tools::builder::{BuildOptions, build};
 use pxby_tools::pixelate::{Downsample, PixelateOptions, pixelate_file};
@@ -39,10 +38,7 @@ fn check_items(ds: &Dataset, max_size: u16) {
         assert_eq!(p.image.len(), usize::from(p.height) * usize::from(p.width));
         assert!(p.image.iter().all(|&t| is_colour(t)));
         // The header text is the first segment of the stream.
-        let header: Vec<u8> = header_text(p.height, p.width)
-            .bytes()
-            .map(|b| pxby_core::vocab::byte_to_token(b).unwrap())
-            .collect();
+        let header = pxby_core::header::tokens(p.height, p.width).unwrap();
         assert_eq!(&item.tokens[..header.len()], &header[..]);
         // Sides within the max size, the longer side exactly the max size.
         assert!(p.height <= max_size && p.width <= max_size);

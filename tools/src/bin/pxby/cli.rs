@@ -495,15 +495,14 @@ fn parse_window(s: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses a sprite header prompt `(h, w)` (a trailing `\n` is allowed).
-pub fn parse_header(text: &str) -> Option<(u16, u16)> {
-    let inner = text
-        .trim_end_matches('\n')
-        .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let (h, w) = inner.split_once(", ")?;
-    let (h, w) = (h.parse::<u16>().ok()?, w.parse::<u16>().ok()?);
-    (h > 0 && w > 0).then_some((h, w))
+/// Parses a sprite header prompt `(h, w)` with the one codec ([`pxby_core::header`]); the final
+/// `\n` may be left out.
+pub fn parse_header(text: &str) -> Result<(u16, u16), pxby_core::header::HeaderError> {
+    if text.ends_with('\n') {
+        pxby_core::header::parse(text)
+    } else {
+        pxby_core::header::parse(format!("{text}\n"))
+    }
 }
 
 /// Runs `pxby generate`: the handheld's loop on the host, a card PNG and the text on stdout.
@@ -518,8 +517,8 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
     }
     let size = match &args.prompt {
         None => None,
-        Some(p) => Some(parse_header(p).ok_or_else(|| {
-            format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}")
+        Some(p) => Some(parse_header(p).map_err(|e| {
+            format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}: {e}")
         })?),
     };
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
@@ -559,10 +558,17 @@ mod tests {
 
     #[test]
     fn header_prompts_parse() {
-        assert_eq!(parse_header("(25, 22)"), Some((25, 22)));
-        assert_eq!(parse_header("(3, 4)\n"), Some((3, 4)));
-        assert_eq!(parse_header("(0, 4)"), None);
-        assert_eq!(parse_header("(3,4)"), None);
-        assert_eq!(parse_header("hello"), None);
+        assert_eq!(parse_header("(25, 22)"), Ok((25, 22)));
+        assert_eq!(parse_header("(3, 4)\n"), Ok((3, 4)));
+        for bad in [
+            "(0, 4)",
+            "(3,4)",
+            "(03, 4)",
+            "(+3, 4)",
+            "hello",
+            "(3, 4)\n\n",
+        ] {
+            assert!(parse_header(bad).is_err(), "{bad:?}");
+        }
     }
 }
