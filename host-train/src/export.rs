@@ -170,7 +170,7 @@ pub fn import(model: &pxby_core::Model<'_>, device: tch::Device) -> Result<crate
     };
     let mut built = crate::train::build_model(&spec, device, 0)?;
     let _guard = tch::no_grad_guard();
-    for (name, var) in built.vars.iter_mut() {
+    for (name, var) in &mut built.vars {
         let values = model
             .tensor_f32(name)
             .ok_or_else(|| Error::Format(format!("the model file lacks tensor {name}")))?;

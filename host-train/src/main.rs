@@ -101,8 +101,8 @@ fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
             let params: i64 = built.vars.values().map(|t| t.numel() as i64).sum();
             let t = training_step(
                 &built,
-                a.batch as i64,
-                a.seq_len as i64,
+                i64::from(a.batch),
+                i64::from(a.seq_len),
                 a.steps as usize,
                 device,
             )?;
@@ -620,7 +620,7 @@ mod tests {
     fn names<T: ValueEnum>() -> Vec<String> {
         T::value_variants()
             .iter()
-            .filter_map(|v| v.to_possible_value())
+            .filter_map(clap::ValueEnum::to_possible_value)
             .map(|p| p.get_name().to_owned())
             .collect()
     }

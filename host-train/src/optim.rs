@@ -85,7 +85,7 @@ impl AdamW {
         let bc1 = 1.0 - c.beta1.powi(self.step as i32);
         let bc2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
         let step_size = c.lr / bc1;
-        for (name, p) in self.vars.iter_mut() {
+        for (name, p) in &mut self.vars {
             let g = p.grad();
             if !g.defined() {
                 continue;

@@ -176,7 +176,7 @@ fn draw(root: &Area<'_>, curve: Curve, history: &[EpochRecord], text: bool) -> R
         .iter()
         .map(|r| {
             let (t, v) = curve.values(r);
-            (r.epoch as f64, t, v)
+            (f64::from(r.epoch), t, v)
         })
         .filter(|(_, t, v)| t.is_finite() && v.is_finite())
         .collect();

@@ -211,7 +211,7 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         let mut rng = SplitMix64(state.rng);
         let mut order: Vec<usize> = (0..train_w.len()).collect();
         rng.shuffle(&mut order);
-        tch::manual_seed((cfg.seed ^ epoch as u64) as i64);
+        tch::manual_seed((cfg.seed ^ u64::from(epoch)) as i64);
 
         let bar = if opts.progress {
             ProgressBar::new(steps)

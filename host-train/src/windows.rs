@@ -126,9 +126,9 @@ impl Windows {
             let n = ctx.len();
             let start = r.start as usize;
             for j in 0..l {
-                xs.extend(ctx[(start + j) % n].iter().map(|&t| t as i64));
+                xs.extend(ctx[(start + j) % n].iter().map(|&t| i64::from(t)));
             }
-            ys.push(ctx[(start + l) % n][4] as i64);
+            ys.push(i64::from(ctx[(start + l) % n][4]));
         }
         let b = indices.len() as i64;
         let x = Tensor::from_slice(&xs)
@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(target, tokens[2]);
         let (x, y) = w.batch(&[2], Device::Cpu);
         assert_eq!(x.size(), vec![1, 4, 9]);
-        assert_eq!(i64::try_from(y.get(0)).ok(), Some(tokens[2] as i64));
+        assert_eq!(i64::try_from(y.get(0)).ok(), Some(i64::from(tokens[2])));
     }
 
     #[test]

@@ -100,17 +100,17 @@ fn naive_scan(
         for i in 0..d {
             let mut h = vec![0.0f64; n];
             for t in 0..l {
-                let ut = u[(bi * l + t) * d + i] as f64;
-                let dt = delta[(bi * l + t) * d + i] as f64;
+                let ut = f64::from(u[(bi * l + t) * d + i]);
+                let dt = f64::from(delta[(bi * l + t) * d + i]);
                 let mut acc = 0.0;
                 for (k, hk) in h.iter_mut().enumerate() {
-                    let ak = a[i * n + k] as f64;
-                    let bk = b[(bi * l + t) * n + k] as f64;
-                    let ck = c[(bi * l + t) * n + k] as f64;
+                    let ak = f64::from(a[i * n + k]);
+                    let bk = f64::from(b[(bi * l + t) * n + k]);
+                    let ck = f64::from(c[(bi * l + t) * n + k]);
                     *hk = (dt * ak).exp() * *hk + dt * bk * ut;
                     acc += ck * *hk;
                 }
-                y[(bi * l + t) * d + i] = acc + dskip[i] as f64 * ut;
+                y[(bi * l + t) * d + i] = acc + f64::from(dskip[i]) * ut;
             }
         }
     }
@@ -148,7 +148,7 @@ fn selective_scan_matches_the_reference_loop() {
         let got = vec_of(&selective_scan(&u, &delta, &a, &b, &c, &dskip, scan));
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
-            assert!((*g as f64 - w).abs() < 1e-4, "{scan:?}: {g} vs {w}");
+            assert!((f64::from(*g) - w).abs() < 1e-4, "{scan:?}: {g} vs {w}");
         }
     }
 }

@@ -45,7 +45,7 @@ fn train_args(data: &Path, out: &Path, epochs: u32) -> Vec<String> {
         "--quiet",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect()
 }
 

@@ -230,7 +230,11 @@ pub fn score_window<P: Predictor + ?Sized>(
         target.extend_from_slice(&truth);
         window.push(ctx);
     }
-    let as_str = |v: &[u8]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let as_str = |v: &[u8]| {
+        v.iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>()
+    };
     Ok(WindowScore {
         hamming: hamming(&generated, &target)?,
         cosine: cosine_similarity(&generated, &target)?,
@@ -244,9 +248,9 @@ pub fn score_window<P: Predictor + ?Sized>(
 fn nll(logits: &[f32; VOCAB_SIZE], target: u8) -> f64 {
     let max = logits
         .iter()
-        .fold(f64::NEG_INFINITY, |m, &x| m.max(x as f64));
-    let sum: f64 = logits.iter().map(|&x| (x as f64 - max).exp()).sum();
-    sum.ln() + max - logits[target as usize] as f64
+        .fold(f64::NEG_INFINITY, |m, &x| m.max(f64::from(x)));
+    let sum: f64 = logits.iter().map(|&x| (f64::from(x) - max).exp()).sum();
+    sum.ln() + max - f64::from(logits[target as usize])
 }
 
 /// Scores every window of one item.

@@ -65,7 +65,7 @@ pub fn cosine_similarity(a: &[u8], b: &[u8]) -> Result<f64, MetricError> {
             .sum()
     };
     let (uv, uu, vv) = (dot(a, b), dot(a, a), dot(b, b));
-    let prod = uu as u128 * vv as u128;
+    let prod = u128::from(uu) * u128::from(vv);
     if prod == 0 {
         return Ok(f64::NAN);
     }

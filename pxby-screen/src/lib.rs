@@ -34,8 +34,6 @@
 //! assert_eq!(screen.tokens(), 8);
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 #[cfg(test)]
 extern crate std;

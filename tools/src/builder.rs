@@ -178,7 +178,7 @@ pub fn build(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(csv::Position::line).unwrap_or(0);
                 report.skipped.push(Skipped {
                     line,
                     id: None,
@@ -188,7 +188,7 @@ pub fn build(
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = rec.position().map(csv::Position::line).unwrap_or(0);
         let id_text = rec
             .get(cols[0])
             .map(|b| String::from_utf8_lossy(b).into_owned());

@@ -5,7 +5,6 @@
 //! SPEC §8 evaluation): dataset building, pixelation, generation and rendering, scraping and
 //! previews. The `pxby` binary (`src/bin/pxby`) is a thin command-line layer over this library
 //! and `pxby-data`.
-#![warn(missing_docs)]
 
 pub mod builder;
 pub mod card;

@@ -70,7 +70,7 @@ fn bad_rows_are_skipped_with_reasons() {
                 .iter()
                 .any(|(i, r)| *i == Some(id) && r.contains(needle)),
             "no skip of {id} with {needle:?}: {reasons:?}"
-        )
+        );
     };
     has("0002", "cannot decode image");
     has("0003", "missing column `description`");

@@ -144,7 +144,10 @@ fn clean_run_writes_the_source_folder_and_a_rerun_requests_nothing() {
     // Each path requested once, none for Ditto, with the tool's User-Agent.
     let mut paths = server.paths();
     paths.sort();
-    let mut expected: Vec<String> = CLEAN_PATHS.iter().map(|p| p.to_string()).collect();
+    let mut expected: Vec<String> = CLEAN_PATHS
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     expected.sort();
     assert_eq!(paths, expected);
     for hit in server.hits() {

@@ -114,7 +114,7 @@ fn render(name: &str, opts: &PixelateOptions) -> String {
     let s = pixelate_file(&path, opts).unwrap();
     let mut out = format!("{} {}\n", s.height, s.width);
     for row in s.rows() {
-        let line: Vec<String> = row.iter().map(|t| t.to_string()).collect();
+        let line: Vec<String> = row.iter().map(std::string::ToString::to_string).collect();
         writeln!(out, "{}", line.join(" ")).unwrap();
     }
     out

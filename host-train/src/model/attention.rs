@@ -184,14 +184,14 @@ impl AttentionModel {
     /// [`HEADS`]), `cfg.depth` the number of encoder layers; `cfg.bidirectional` is not used
     /// (the encoder is never masked).
     pub fn new(root: &nn::Path, cfg: &ModelConfig, positions: Positions) -> Result<Self> {
-        let width = cfg.d_state as i64;
+        let width = i64::from(cfg.d_state);
         if width % HEADS != 0 {
             return Err(Error::Usage(format!(
                 "attention: d_state {width} must be a multiple of the {HEADS} heads"
             )));
         }
         let embed = EmbedFront::new(root, cfg)?;
-        let dim = cfg.dim as i64;
+        let dim = i64::from(cfg.dim);
         let input = if dim != width {
             Some(Linear::new(&(root / "input"), dim, width, true)?)
         } else {
@@ -216,7 +216,7 @@ impl AttentionModel {
                 width,
             )?);
         }
-        let head = Linear::new(&(root / "head"), width, cfg.vocab as i64, true)?;
+        let head = Linear::new(&(root / "head"), width, i64::from(cfg.vocab), true)?;
         Ok(AttentionModel {
             embed,
             input,

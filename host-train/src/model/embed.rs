@@ -25,8 +25,8 @@ impl EmbedFront {
     /// U(±1/√fan_in), LayerNorm 1 / 0; alpha 0 so σ(alpha) = ½ mixes evenly at the start).
     pub fn new(root: &nn::Path, cfg: &ModelConfig) -> Result<Self> {
         let p = root / "embed";
-        let v = cfg.vocab as i64;
-        let d = cfg.dim as i64;
+        let v = i64::from(cfg.vocab);
+        let d = i64::from(cfg.dim);
         let e = cfg.embed_inner() as i64;
         let normal = nn::Init::Randn {
             mean: 0.0,

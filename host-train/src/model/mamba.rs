@@ -76,7 +76,7 @@ pub fn selective_scan(
         Scan::Stepwise => {
             let mut ys = Vec::with_capacity(u.size()[1] as usize);
             let _last = stepwise(u, delta, a, b, |h, t| {
-                ys.push(h.matmul(&c.select(1, t).unsqueeze(-1)).squeeze_dim(-1))
+                ys.push(h.matmul(&c.select(1, t).unsqueeze(-1)).squeeze_dim(-1));
             });
             Tensor::stack(&ys, 1)
         }
@@ -292,12 +292,12 @@ impl MambaModel {
     /// Creates the variables under `root`: width `cfg.d_state`, `cfg.depth` blocks, the first
     /// bidirectional when `cfg.bidirectional`.
     pub fn new(root: &nn::Path, cfg: &ModelConfig) -> Result<Self> {
-        let width = cfg.d_state as i64;
+        let width = i64::from(cfg.d_state);
         if width < 1 || cfg.depth < 1 {
             return Err(Error::Usage(format!("ssm: invalid configuration {cfg:?}")));
         }
         let embed = super::embed::EmbedFront::new(root, cfg)?;
-        let dim = cfg.dim as i64;
+        let dim = i64::from(cfg.dim);
         let input = if dim != width {
             Some(Linear::new(&(root / "input"), dim, width, true)?)
         } else {
@@ -317,7 +317,7 @@ impl MambaModel {
             bidirectional: cfg.bidirectional,
             layers,
             norm_f: LayerNorm::new(&(root / "norm_f"), width)?,
-            head: Linear::new(&(root / "head"), width, cfg.vocab as i64, true)?,
+            head: Linear::new(&(root / "head"), width, i64::from(cfg.vocab), true)?,
         })
     }
 }

@@ -120,7 +120,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("missing {}", t.name));
             let shape: Vec<i64> = t.shape[..t.rank as usize]
                 .iter()
-                .map(|&d| d as i64)
+                .map(|&d| i64::from(d))
                 .collect();
             assert_eq!(v.size(), shape, "{}", t.name);
         }

@@ -23,11 +23,15 @@ impl RnnModel {
     /// U(±1/√hidden) as in PyTorch (tch's defaults differ).
     pub fn new(root: &nn::Path, cfg: &ModelConfig) -> Result<Self> {
         let embed = EmbedFront::new(root, cfg)?;
-        let s = cfg.d_state as i64;
+        let s = i64::from(cfg.d_state);
         let mut layers = Vec::with_capacity(cfg.depth as usize);
         for k in 0..cfg.depth as usize {
             let (input, hidden, bidirectional) = if k == 0 {
-                (cfg.dim as i64, cfg.first_hidden() as i64, cfg.bidirectional)
+                (
+                    i64::from(cfg.dim),
+                    cfg.first_hidden() as i64,
+                    cfg.bidirectional,
+                )
             } else {
                 (s, s, false)
             };
@@ -48,7 +52,7 @@ impl RnnModel {
             layers.push(nn::lstm(&lp, input, hidden, rc));
         }
         let hp = root / "head";
-        let v = cfg.vocab as i64;
+        let v = i64::from(cfg.vocab);
         let init = torch_uniform(s);
         let head_w = var(&hp, "weight", &[v, s], init)?;
         let head_b = var(&hp, "bias", &[v], init)?;

@@ -70,7 +70,7 @@ fn draw_figure2(root: &Area<'_>, series: &[Series<'_>]) -> std::result::Result<(
             h.iter()
                 .map(|r| {
                     let (t, v) = curve.values(r);
-                    (r.epoch as f64, if val { v } else { t })
+                    (f64::from(r.epoch), if val { v } else { t })
                 })
                 .filter(|p| p.1.is_finite())
                 .collect()

@@ -272,7 +272,7 @@ fn ensure_row(
                 return Ok(r);
             }
             Ok(r) if r.epochs < b.epochs => {
-                println!("{tag}: extending from {} to {} epochs", r.epochs, b.epochs)
+                println!("{tag}: extending from {} to {} epochs", r.epochs, b.epochs);
             }
             Ok(_) => println!("{tag}: scored with other settings; scoring again"),
             Err(e) => println!("{tag}: {e}; scoring again"),
@@ -356,7 +356,10 @@ fn run_children(
         for _ in 0..opts.jobs.min(n) {
             s.spawn(|| {
                 loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .pop_front();
                     let Some(row) = next else { break };
                     let outcome = run_child(&runs, row.name, child);
                     match &outcome {
@@ -366,14 +369,16 @@ fn run_children(
                     if let Err(why) = outcome {
                         failed
                             .lock()
-                            .unwrap_or_else(|e| e.into_inner())
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .push(format!("{}: {why}", row.name));
                     }
                 }
             });
         }
     });
-    let failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
+    let failed = failed
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if failed.is_empty() {
         Ok(())
     } else {

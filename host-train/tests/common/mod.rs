@@ -46,7 +46,7 @@ pub fn tch_logits(model: &dyn Family, window: &[Context]) -> Vec<f32> {
     let _g = tch::no_grad_guard();
     let xs: Vec<i64> = window
         .iter()
-        .flat_map(|c| c.iter().map(|&t| t as i64))
+        .flat_map(|c| c.iter().map(|&t| i64::from(t)))
         .collect();
     let x = Tensor::from_slice(&xs).view([1, window.len() as i64, 9]);
     let y = model.forward(&x).to_kind(Kind::Float).flatten(0, -1);

@@ -214,7 +214,10 @@ impl Fetcher {
     fn wait_turn(&self, url: &Url) {
         let now = Instant::now();
         let start = {
-            let mut slots = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slots = self
+                .next_slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let slot = slots.entry(Self::host_key(url)).or_insert(now);
             let start = (*slot).max(now);
             *slot = start + self.policy.delay;
@@ -228,7 +231,10 @@ impl Fetcher {
     /// After a `Retry-After`, no request to this host starts before it has passed.
     fn push_back_host(&self, url: &Url, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut slots = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slots = self
+            .next_slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let slot = slots.entry(Self::host_key(url)).or_insert(until);
         *slot = (*slot).max(until);
     }

@@ -228,7 +228,7 @@ fn scrape_item(
         id: entry.number,
         name: entry.name_en.clone(),
         stage: stage.to_owned(),
-        url: url.map(|u| u.to_string()),
+        url: url.map(std::string::ToString::to_string),
         reason,
     };
     let from_fetch = |stage: &str, e: FetchError| Failure {
@@ -405,7 +405,9 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
                     let result = scrape_item(&fetcher, opts, &sprites, entry);
                     progress.set_message(entry.name_en.clone());
                     progress.inc(1);
-                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
                 }
             });
         }
@@ -415,7 +417,7 @@ pub fn run(opts: &ScrapeOptions) -> Result<Report, ScrapeError> {
     let mut scraped = Vec::new();
     for result in results
         .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .into_iter()
         .flatten()
     {

@@ -107,7 +107,7 @@ fn image_url(img: ElementRef<'_>, base: &Url) -> Option<Url> {
 /// Reads the national number from a cell's text: its digits (`"#0025"`, `"N° 25"`, `" 025 "`).
 fn national_number(text: &str) -> Option<u32> {
     let text = text.trim();
-    if text.is_empty() || text.chars().filter(|c| c.is_ascii_digit()).count() > 5 {
+    if text.is_empty() || text.chars().filter(char::is_ascii_digit).count() > 5 {
         return None;
     }
     // Accept a short prefix (`#`, `N°`) but not text with letters after the digits.
@@ -324,7 +324,7 @@ mod tests {
             .map(|e| {
                 (
                     e.number,
-                    e.image.as_ref().map(|u| u.to_string()),
+                    e.image.as_ref().map(std::string::ToString::to_string),
                     e.name_fr.as_str(),
                     e.name_en.as_str(),
                 )

@@ -284,7 +284,7 @@ fn inspect_model(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     for t in c.tensors() {
         let shape: Vec<String> = t.shape[..usize::from(t.rank)]
             .iter()
-            .map(|d| d.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         println!("  {:28} [{}] {} values", t.name, shape.join(", "), t.len());
     }
