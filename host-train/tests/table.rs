@@ -16,32 +16,28 @@ use host_train::table::{RESULT, RowResult, rows};
 
 const BIN: &str = env!("CARGO_BIN_EXE_host-train");
 
-/// `host-train table` with a tiny budget; `only` may be empty (every row) and `extra` adds flags.
+/// `host-train table` with a tiny budget; `only` may be empty (every row) and `extra` adds flags
+/// (replacing the default value of a flag it names).
 fn table_with(data: &Path, out: &Path, only: &str, epochs: u32, extra: &[&str]) -> Output {
+    let epochs = epochs.to_string();
+    let defaults = [
+        ("--epochs", epochs.as_str()),
+        ("--max-steps-per-epoch", "3"),
+        ("--seq-len", "64"),
+        ("--val-stride", "64"),
+        ("--eval-items", "2"),
+        ("--windows-per-item", "1"),
+        ("--batch", "8"),
+        ("--device", "cpu"),
+    ];
     let mut c = Command::new(BIN);
-    c.args(["table", "--data"])
-        .arg(data)
-        .arg("--out")
-        .arg(out)
-        .args([
-            "--epochs",
-            &epochs.to_string(),
-            "--max-steps-per-epoch",
-            "3",
-            "--seq-len",
-            "64",
-            "--val-stride",
-            "64",
-            "--eval-items",
-            "2",
-            "--windows-per-item",
-            "1",
-            "--batch",
-            "8",
-            "--device",
-            "cpu",
-        ])
-        .args(extra);
+    c.args(["table", "--data"]).arg(data).arg("--out").arg(out);
+    for (flag, value) in defaults {
+        if !extra.contains(&flag) {
+            c.args([flag, value]);
+        }
+    }
+    c.args(extra);
     if !only.is_empty() {
         c.args(["--only", only]);
     }
@@ -132,6 +128,33 @@ fn one_row_trains_is_scored_and_is_not_retrained() {
     let r: RowResult =
         serde_json::from_str(&std::fs::read_to_string(&result_path).expect("read")).expect("parse");
     assert_eq!((r.epochs, r.history.len()), (3, 3));
+}
+
+#[test]
+fn other_scoring_settings_rescore_the_best_model_without_retraining() {
+    let data = common::small_dataset();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("table");
+    let o = table(&data, &out, "rnn-depth1", 1);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = result(&out, "rnn-depth1");
+    // A finished row keeps only what is committed of it: no training checkpoint.
+    std::fs::remove_file(out.join("runs/rnn-depth1/checkpoint.safetensors")).expect("rm");
+    let o = table_with(&data, &out, "rnn-depth1", 1, &["--eval-items", "3"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("scoring again") && !t.contains("training"),
+        "{t}"
+    );
+    let after = result(&out, "rnn-depth1");
+    assert_eq!(after.items.len(), 3);
+    assert_eq!(after.history, before.history, "the training record is kept");
+    assert_eq!(
+        after.items[..2],
+        before.items[..],
+        "the same model scores the same items alike"
+    );
 }
 
 #[test]

@@ -265,6 +265,7 @@ fn ensure_row(
     let _lock = lock_row(&opts.out, row.name)?;
     let scoring = Scoring::of(opts);
     let result_path = dir.join(RESULT);
+    let mut trained = None;
     if result_path.exists() {
         match RowResult::load(&result_path) {
             Ok(r) if r.is_current(b, &scoring) => {
@@ -274,10 +275,76 @@ fn ensure_row(
             Ok(r) if r.epochs < b.epochs => {
                 println!("{tag}: extending from {} to {} epochs", r.epochs, b.epochs);
             }
-            Ok(_) => println!("{tag}: scored with other settings; scoring again"),
+            // Trained enough: score its best model again, without the (possibly uncommitted)
+            // training checkpoint.
+            Ok(r) if checkpoint::load(&dir.join(files::BEST)).is_ok() => {
+                println!("{tag}: scored with other settings; scoring again");
+                trained = Some(Trained {
+                    epochs: r.epochs,
+                    best_epoch: r.best_epoch,
+                    best_val_loss: r.best_val_loss,
+                    train_seconds: r.train_seconds,
+                    history: r.history,
+                });
+            }
+            Ok(_) => println!("{tag}: its best model cannot be read; training again"),
             Err(e) => println!("{tag}: {e}; scoring again"),
         }
     }
+    let trained = match trained {
+        Some(t) => t,
+        None => train_row(row, opts, data, device, tag)?,
+    };
+    let (built, _) = load_model(&dir.join(files::BEST), device)?;
+    let params: u64 = built.vars.values().map(|t| t.numel() as u64).sum();
+    let val = &data.val[..opts.eval_items.unwrap_or(usize::MAX).min(data.val.len())];
+    println!("{tag}: scoring on {} validation items", val.len());
+    let started = Instant::now();
+    let scores = score::score_items(
+        built.model.as_ref(),
+        device,
+        val,
+        items,
+        b.seq_len,
+        b.val_stride,
+        opts.windows_per_item,
+    )?;
+    let result = RowResult {
+        name: row.name.to_string(),
+        spec: row.spec,
+        params,
+        epochs: trained.epochs,
+        best_epoch: trained.best_epoch,
+        best_val_loss: trained.best_val_loss,
+        train_seconds: trained.train_seconds,
+        eval_seconds: started.elapsed().as_secs_f64(),
+        scoring,
+        items: scores,
+        history: trained.history,
+    };
+    result.save(&result_path)?;
+    Ok(result)
+}
+
+/// What training left of a row (from its run, or from a result scored before).
+struct Trained {
+    epochs: u32,
+    best_epoch: u32,
+    best_val_loss: f64,
+    train_seconds: f64,
+    history: Vec<crate::run::EpochRecord>,
+}
+
+/// Trains (or resumes) `row` in its run directory, moving an unreadable one aside first.
+fn train_row(
+    row: &Row,
+    opts: &TableOptions,
+    data: &TrainData,
+    device: Device,
+    tag: &str,
+) -> Result<Trained> {
+    let b = &opts.budget;
+    let dir = row_dir(&opts.out, row.name);
     if let Some(why) = unreadable_run(&dir, row, &data.dataset_hash) {
         let moved = move_aside(&dir, "corrupt")?;
         println!(
@@ -310,35 +377,13 @@ fn ensure_row(
         verbose: !opts.quiet,
     };
     let state = train(cfg, data, &topts)?;
-    let (built, _) = load_model(&dir.join(files::BEST), device)?;
-    let params: u64 = built.vars.values().map(|t| t.numel() as u64).sum();
-    let val = &data.val[..opts.eval_items.unwrap_or(usize::MAX).min(data.val.len())];
-    println!("{tag}: scoring on {} validation items", val.len());
-    let started = Instant::now();
-    let scores = score::score_items(
-        built.model.as_ref(),
-        device,
-        val,
-        items,
-        b.seq_len,
-        b.val_stride,
-        opts.windows_per_item,
-    )?;
-    let result = RowResult {
-        name: row.name.to_string(),
-        spec: row.spec,
-        params,
+    Ok(Trained {
         epochs: state.epoch,
         best_epoch: state.best_epoch,
         best_val_loss: state.best_val_loss,
         train_seconds: state.train_seconds,
-        eval_seconds: started.elapsed().as_secs_f64(),
-        scoring,
-        items: scores,
         history: state.history,
-    };
-    result.save(&result_path)?;
-    Ok(result)
+    })
 }
 
 /// Runs each row in its own process, `opts.jobs` at a time; output goes to `runs/NAME.log`.
