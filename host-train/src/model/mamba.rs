@@ -96,7 +96,8 @@ pub fn selective_scan_last(
 ) -> Tensor {
     let last = u.size()[1] - 1;
     if last < 0 {
-        return u.select(1, 0) * d;
+        // An empty window: no position, no output (zeros of [B, D]).
+        return (u * d).sum_dim_intlist(1, false, Kind::Float);
     }
     let h = stepwise(u, delta, a, b, |_, _| {});
     h.matmul(&c.select(1, last).unsqueeze(-1)).squeeze_dim(-1) + u.select(1, last) * d
