@@ -1,6 +1,6 @@
-//! Training samples (SPEC §5): windows of `seq_len` consecutive 3x3 contexts of one item,
-//! starting every `stride` tokens, indices wrapping modulo the item length; the target is the
-//! centre token of the position that follows the window.
+//! Training samples (SPEC §5) as tensors: the windows of [`pxby_data::windows`] (`seq_len`
+//! consecutive 3x3 contexts of one item every `stride` tokens, wrapping; the target is the
+//! centre token of the following position) over a set of items, batched for libtorch.
 //!
 //! Contexts come from [`pxby_core::context::contexts`], the single home of the context rule.
 //!
@@ -62,15 +62,12 @@ impl Windows {
         let stride = stride.max(1);
         let mut refs = Vec::new();
         for (i, s) in seqs.iter().enumerate() {
-            let n = s.contexts.len();
-            let mut start = 0;
-            while start < n {
-                refs.push(WindowRef {
+            refs.extend(
+                pxby_data::windows::starts(s.contexts.len(), stride).map(|start| WindowRef {
                     seq: i as u32,
                     start: start as u32,
-                });
-                start += stride;
-            }
+                }),
+            );
         }
         Windows {
             seqs,
@@ -107,12 +104,12 @@ impl Windows {
     /// The contexts of window `i` (wrapping) and its target token.
     pub fn window(&self, i: usize) -> (Vec<Context>, u8) {
         let r = self.refs[i];
-        let ctx = &self.seqs[r.seq as usize].contexts;
-        let n = ctx.len();
-        let start = r.start as usize;
-        let window = (0..self.seq_len).map(|j| ctx[(start + j) % n]).collect();
-        let target = ctx[(start + self.seq_len) % n][4];
-        (window, target)
+        let (window, target) = pxby_data::windows::window(
+            &self.seqs[r.seq as usize].contexts,
+            r.start as usize,
+            self.seq_len,
+        );
+        (window.copied().collect(), target)
     }
 
     /// A batch of windows as tensors: contexts `[B, L, 9]` (i64) and targets `[B]` (i64).
@@ -122,13 +119,15 @@ impl Windows {
         let mut ys: Vec<i64> = Vec::with_capacity(indices.len());
         for &i in indices {
             let r = self.refs[i];
-            let ctx = &self.seqs[r.seq as usize].contexts;
-            let n = ctx.len();
-            let start = r.start as usize;
-            for j in 0..l {
-                xs.extend(ctx[(start + j) % n].iter().map(|&t| i64::from(t)));
+            let (window, target) = pxby_data::windows::window(
+                &self.seqs[r.seq as usize].contexts,
+                r.start as usize,
+                l,
+            );
+            for ctx in window {
+                xs.extend(ctx.iter().map(|&t| i64::from(t)));
             }
-            ys.push(i64::from(ctx[(start + l) % n][4]));
+            ys.push(i64::from(target));
         }
         let b = indices.len() as i64;
         let x = Tensor::from_slice(&xs)

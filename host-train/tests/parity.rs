@@ -97,3 +97,37 @@ fn shared_evaluation_scores_tch_and_core_alike() {
         assert!((x - y).abs() <= 0.02, "tch {x} vs core {y}");
     }
 }
+
+#[test]
+fn next_token_scores_of_pxby_eval_equal_the_trainers_validation() {
+    use pxby_data::eval::{CorePredictor, NextTokenOptions, next_token};
+    tch::set_num_threads(1);
+    let bytes = std::fs::read(DEFAULT_F32).expect("fixtures/models/default-f32.pxby");
+    let model = pxby_core::Model::from_bytes(&bytes).expect("load f32 model");
+    let built = import(&model, Device::Cpu).expect("import into tch");
+    let ds = pxby_data::dataset::Dataset::read(small_dataset()).expect("dataset");
+    let items: Vec<_> = ds.split(pxby_data::dataset::Split::Val).collect();
+    // SPEC §5's validation windows: 128 contexts every 32 tokens.
+    let core = next_token(
+        &items,
+        &NextTokenOptions::default(),
+        || CorePredictor::new(&model),
+        || {},
+    )
+    .expect("pxby-core next-token scores");
+    let windows = Windows::new(validation_sequences(), 128, 32);
+    let tch = host_train::train::evaluate(built.model.as_ref(), &windows, Device::Cpu)
+        .expect("the trainer's validation pass");
+    println!(
+        "{} windows: pxby-core {} correct, loss {:.6}; tch {} correct, loss {:.6}",
+        core.windows,
+        core.correct,
+        core.loss(),
+        tch.correct(),
+        tch.loss()
+    );
+    assert_eq!(core.windows as u64, tch.count());
+    // Logits agree to a few 1e-6: at most a near-tie may flip.
+    assert!(core.correct.abs_diff(tch.correct() as usize) <= 1);
+    assert!((core.loss() - tch.loss()).abs() < 1e-4);
+}

@@ -173,6 +173,15 @@ pub struct EvalReport {
     pub accuracy: Summary,
     /// Cross-entropy of the 64-token windows, in nats per token.
     pub cross_entropy: Summary,
+    /// Teacher-forced windows scored by [`next_token`] (SPEC §5's validation windows), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token_windows: Option<usize>,
+    /// Their next-token accuracy (the trainer's validation accuracy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token_accuracy: Option<f64>,
+    /// Their mean cross-entropy in nats (the trainer's validation loss).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token_loss: Option<f64>,
 }
 
 impl EvalReport {
@@ -188,8 +197,131 @@ impl EvalReport {
         t += &row("BLEU ↑", &self.bleu);
         t += &row("next-token accuracy ↑", &self.accuracy);
         t += &row("cross-entropy (nats) ↓", &self.cross_entropy);
+        if let (Some(n), Some(acc), Some(loss)) = (
+            self.next_token_windows,
+            self.next_token_accuracy,
+            self.next_token_loss,
+        ) {
+            t += &format!(
+                "\nteacher-forced on {n} SPEC §5 windows: next-token accuracy {:.2} %, loss {loss:.4} nats\n",
+                100.0 * acc
+            );
+        }
         t
     }
+
+    /// The report with the teacher-forced scores of `next` (from [`next_token`]).
+    pub fn with_next_token(self, next: NextToken) -> Self {
+        EvalReport {
+            next_token_windows: Some(next.windows),
+            next_token_accuracy: Some(next.accuracy()),
+            next_token_loss: Some(next.loss()),
+            ..self
+        }
+    }
+}
+
+/// The windows [`next_token`] scores: SPEC §5's, `seq_len` contexts every `stride` tokens (the
+/// trainer's validation windows by default: 128 every 32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextTokenOptions {
+    /// Contexts per window.
+    pub seq_len: usize,
+    /// Tokens between window starts.
+    pub stride: usize,
+}
+
+impl Default for NextTokenOptions {
+    fn default() -> Self {
+        NextTokenOptions {
+            seq_len: 128,
+            stride: 32,
+        }
+    }
+}
+
+/// Teacher-forced next-token totals over windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NextToken {
+    /// Windows scored.
+    pub windows: usize,
+    /// Windows whose most likely next token (first on ties) is the target.
+    pub correct: usize,
+    /// Sum of the targets' cross-entropies, in nats.
+    pub loss_sum: f64,
+}
+
+impl NextToken {
+    /// Fraction of exact predictions (NaN without windows).
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.windows as f64
+    }
+
+    /// Mean cross-entropy (NaN without windows).
+    pub fn loss(&self) -> f64 {
+        self.loss_sum / self.windows as f64
+    }
+
+    fn add(mut self, other: NextToken) -> Self {
+        self.windows += other.windows;
+        self.correct += other.correct;
+        self.loss_sum += other.loss_sum;
+        self
+    }
+}
+
+/// Scores the next token of every SPEC §5 window of one item, teacher-forced.
+pub fn next_token_item<P: Predictor + ?Sized>(
+    item: &Item,
+    options: &NextTokenOptions,
+    predictor: &mut P,
+) -> Result<NextToken, EvalError> {
+    let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+    let mut out = NextToken::default();
+    if ctxs.is_empty() {
+        return Ok(out);
+    }
+    let mut window = Vec::with_capacity(options.seq_len);
+    let mut logits = [0.0f32; VOCAB_SIZE];
+    for start in crate::windows::starts(ctxs.len(), options.stride) {
+        let (contexts, target) = crate::windows::window(&ctxs, start, options.seq_len);
+        window.clear();
+        window.extend(contexts.copied());
+        predictor.logits(&window, &mut logits)?;
+        out.windows += 1;
+        out.correct += usize::from(argmax(&logits) == usize::from(target));
+        out.loss_sum += nll(&logits, target);
+    }
+    Ok(out)
+}
+
+/// [`next_token_item`] over `items` on all cores (one predictor per worker made by `make`);
+/// `on_item` is called after each item.
+pub fn next_token<P, F>(
+    items: &[&Item],
+    options: &NextTokenOptions,
+    make: F,
+    on_item: impl Fn() + Sync,
+) -> Result<NextToken, EvalError>
+where
+    P: Predictor,
+    F: Fn() -> P + Sync,
+{
+    use rayon::prelude::*;
+    let per_item: Vec<NextToken> = items
+        .par_iter()
+        .map_init(&make, |p, item| {
+            let r = next_token_item(item, options, p);
+            on_item();
+            r
+        })
+        .collect::<Result<_, _>>()?;
+    if per_item.iter().all(|n| n.windows == 0) {
+        return Err(EvalError::NoWindows);
+    }
+    Ok(per_item
+        .into_iter()
+        .fold(NextToken::default(), NextToken::add))
 }
 
 /// Window start positions of an item of `len` tokens: `0, 80, 160, …` below `len`.
@@ -289,6 +421,9 @@ pub fn summarise(items: usize, scores: &[WindowScore]) -> Result<EvalReport, Eva
         bleu: (&acc[2]).into(),
         accuracy: (&acc[3]).into(),
         cross_entropy: (&acc[4]).into(),
+        next_token_windows: None,
+        next_token_accuracy: None,
+        next_token_loss: None,
     })
 }
 
@@ -353,6 +488,63 @@ mod tests {
             self.calls += 1;
             Ok(())
         }
+    }
+
+    /// Knows the target of every SPEC §5 window of `item` (it reads the window's position back
+    /// from its first context).
+    struct NextOracle {
+        ctxs: Vec<Context>,
+        seq_len: usize,
+    }
+
+    impl Predictor for NextOracle {
+        fn logits(
+            &mut self,
+            window: &[Context],
+            out: &mut [f32; VOCAB_SIZE],
+        ) -> Result<(), EvalError> {
+            let n = self.ctxs.len();
+            let start = (0..n)
+                .find(|&s| (0..window.len()).all(|j| self.ctxs[(s + j) % n] == window[j]))
+                .expect("a window of the item");
+            out.fill(0.0);
+            out[self.ctxs[(start + self.seq_len) % n][CENTRE] as usize] = 30.0;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn next_token_counts_every_window_and_scores_an_oracle_perfectly() {
+        let it = item();
+        let options = NextTokenOptions {
+            seq_len: 40,
+            stride: 32,
+        };
+        let ctxs: Vec<Context> = contexts(&it.tokens).collect();
+        let make = || NextOracle {
+            ctxs: ctxs.clone(),
+            seq_len: 40,
+        };
+        let r = next_token(&[&it, &it], &options, make, || {}).expect("score");
+        let per_item = it.tokens.len().div_ceil(32);
+        assert_eq!(r.windows, 2 * per_item);
+        assert_eq!(r.correct, r.windows);
+        assert!(r.loss() < 1e-3, "{}", r.loss());
+        // A predictor that knows nothing: uniform logits, loss ln(113), accuracy of token 0.
+        struct Flat;
+        impl Predictor for Flat {
+            fn logits(
+                &mut self,
+                _: &[Context],
+                out: &mut [f32; VOCAB_SIZE],
+            ) -> Result<(), EvalError> {
+                out.fill(0.0);
+                Ok(())
+            }
+        }
+        let r = next_token(&[&it], &options, || Flat, || {}).expect("score");
+        assert!((r.loss() - (VOCAB_SIZE as f64).ln()).abs() < 1e-9);
+        assert!(next_token(&[], &options, || Flat, || {}).is_err());
     }
 
     fn item() -> Item {

@@ -60,6 +60,14 @@ fn eval_prints_a_table_and_json() {
         assert!(m.is_finite() && m >= 0.0, "{metric}: {m}");
     }
     assert!(json["hamming"]["mean"].as_f64().unwrap() <= 1.0);
+    // Teacher-forced SPEC §5 windows of 128 every 32 tokens: ⌈71 / 32⌉ = 3 per item.
+    assert_eq!(json["next_token_windows"], 9);
+    let acc = json["next_token_accuracy"].as_f64().unwrap();
+    let loss = json["next_token_loss"].as_f64().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&acc) && loss.is_finite() && loss > 0.0,
+        "{acc} {loss}"
+    );
 
     let out = Command::cargo_bin("pxby")
         .unwrap()
@@ -72,7 +80,9 @@ fn eval_prints_a_table_and_json() {
     assert!(out.status.success());
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
-        table.contains("| BLEU ↑ |") && table.contains("3 windows"),
+        table.contains("| BLEU ↑ |")
+            && table.contains("3 windows")
+            && table.contains("teacher-forced on 9 SPEC §5 windows"),
         "{table}"
     );
 }

@@ -386,17 +386,27 @@ pub struct EvalArgs {
     /// Evaluate only the first N items of the split.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// At most N windows per item (all by default).
+    /// At most N SPEC §8 windows per item (all by default).
     #[arg(long, value_name = "N")]
     pub max_windows: Option<usize>,
-    /// Print the report as JSON instead of a table.
+    /// Length of the teacher-forced next-token windows (SPEC §5; the trainer's 128).
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub next_token_len: u32,
+    /// Tokens between their starts (the trainer validates every 32).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub next_token_stride: u32,
+    /// Print the report as JSON instead of a table (`next_token_accuracy` and
+    /// `next_token_loss` are the teacher-forced scores).
     #[arg(long)]
     pub json: bool,
 }
 
-/// Runs `pxby eval`: SPEC §8 with the `pxby-core` model on all cores.
+/// Runs `pxby eval`: SPEC §8 and the teacher-forced next-token accuracy and loss on SPEC §5
+/// windows, with the `pxby-core` model on all cores.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
-    use pxby_data::eval::{CorePredictor, EvalOptions, evaluate_parallel};
+    use pxby_data::eval::{
+        CorePredictor, EvalOptions, NextTokenOptions, evaluate_parallel, next_token,
+    };
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let model = pxby_core::Model::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
@@ -420,6 +430,17 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
         || CorePredictor::new(&model),
         || pb.inc(1),
     )?;
+    pb.set_position(0);
+    let next = next_token(
+        &items,
+        &NextTokenOptions {
+            seq_len: args.next_token_len as usize,
+            stride: args.next_token_stride as usize,
+        },
+        || CorePredictor::new(&model),
+        || pb.inc(1),
+    )?;
+    let report = report.with_next_token(next);
     pb.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
