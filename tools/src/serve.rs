@@ -152,6 +152,25 @@ mod tests {
         assert!(msg.contains("already in use"), "{msg}");
     }
 
+    /// gzip -9 size of `bytes`.
+    fn gzipped(bytes: &[u8]) -> usize {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap().len()
+    }
+
+    #[test]
+    fn the_wasm_and_the_model_stay_under_200_kb_gzipped() {
+        let wasm = gzipped(asset("/pxby_web.wasm").unwrap().bytes);
+        let model = gzipped(asset("/default-int8.pxby").unwrap().bytes);
+        eprintln!(
+            "gzipped: wasm {wasm} B + model {model} B = {} B",
+            wasm + model
+        );
+        assert!(wasm + model < 200_000, "{wasm} + {model} bytes");
+    }
+
     #[test]
     fn every_asset_is_served_and_others_are_not() {
         assert_eq!(asset("/").unwrap().path, "/index.html");

@@ -95,6 +95,7 @@ impl Driver {
             "--disable-component-update",
             "--disable-sync",
             "--disable-dev-shm-usage",
+            "--window-size=1100,760",
         ]
         .into_iter()
         .map(String::from)
@@ -120,6 +121,13 @@ impl Driver {
     fn post(&self, path: &str, body: &Value) -> Value {
         let url = format!("{}/session/{}/{path}", self.base, self.session);
         let reply = post_json(&self.http, &url, body);
+        reply["value"].clone()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let text = self.http.get(&url).send().unwrap().text().unwrap();
+        let reply: Value = serde_json::from_str(&text).unwrap();
         reply["value"].clone()
     }
 
@@ -227,6 +235,21 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_a_broken_model() {
         result["firstTokenMs"].as_f64().unwrap(),
         wall.as_secs_f64() * 1000.0,
     );
+
+    let first_token_ms = result["firstTokenMs"].as_f64().unwrap();
+    assert!(
+        first_token_ms < 1000.0,
+        "page load to first token took {first_token_ms:.0} ms"
+    );
+    let shot = driver.get("screenshot");
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        shot.as_str().unwrap(),
+    )
+    .unwrap();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-page.png");
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
 
     // A broken model: refused with the loader's message, the previous model kept.
     let mut broken = MODEL.to_vec();
