@@ -45,8 +45,8 @@ function options() {
   }
   const temperature = clamped("temperature", 0, 10, false);
   const topK = clamped("topk", 0, 255, true);
-  const h = clamped("h", 1, 64, true);
-  const w = clamped("w", 1, 64, true);
+  const h = clamped("h", 1, 32, true);
+  const w = clamped("w", 1, 32, true);
   const max = clamped("max", 1, 2048, true);
   if ([temperature, topK, h, w, max].includes(null)) return null;
   const sized = $("sized").checked;

@@ -148,7 +148,7 @@ pub extern "C" fn pxby_generate(
             let size = match (u16::try_from(h), u16::try_from(w)) {
                 (Ok(0), Ok(0)) => None,
                 (Ok(h), Ok(w)) => Some((h, w)),
-                _ => return Err("sprite sides must be between 1 and 64 pixels".to_string()),
+                _ => return Err("sprite sides must be between 1 and 32 pixels".to_string()),
             };
             let request = Request {
                 seed,

@@ -39,8 +39,9 @@ mod ffi;
 /// Bytes of the RGBA screen: 160 x 128 pixels, 4 bytes each, row-major.
 pub const RGBA_LEN: usize = pxby_screen::PIXELS * 4;
 
-/// Largest sprite side the page asks for.
-pub const MAX_SIDE: u16 = 64;
+/// Largest sprite side the page asks for: the structured generator's largest header
+/// (`pxby_core::generate::Options::default().max_side`).
+pub const MAX_SIDE: u16 = 32;
 
 /// Highest temperature the page accepts.
 pub const MAX_TEMPERATURE: f32 = 10.0;
@@ -123,7 +124,7 @@ impl Request {
             && !((1..=MAX_SIDE).contains(&h) && (1..=MAX_SIDE).contains(&w))
         {
             return Err(WebError::BadOption(
-                "sprite sides must be between 1 and 64 pixels",
+                "sprite sides must be between 1 and 32 pixels",
             ));
         }
         Ok(Options {
@@ -339,7 +340,7 @@ mod tests {
                 ..sized(1)
             },
             Request {
-                size: Some((8, 65)),
+                size: Some((8, MAX_SIDE + 1)),
                 ..sized(1)
             },
         ] {
@@ -348,6 +349,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_largest_side_is_the_generators() {
+        assert_eq!(
+            MAX_SIDE,
+            u16::from(pxby_core::generate::Options::default().max_side)
+        );
+        let mut s = Session::new();
+        s.load(DEFAULT_MODEL).unwrap();
+        let largest = Request {
+            size: Some((MAX_SIDE, MAX_SIDE)),
+            max_tokens: 40,
+            ..Request::default()
+        };
+        assert!(s.generate(&largest, |_| {}, || 0).is_ok());
     }
 
     #[test]

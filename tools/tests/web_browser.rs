@@ -3,7 +3,8 @@
 //! stream must equal the host card's (`pxby generate`'s `card::render`, same options) byte for
 //! byte, and its canvas the card's screen pixel for pixel. Then a broken model is uploaded: the
 //! page shows the loader's message and the next run gives the same tokens (the previous model
-//! stays). Needs Debian's `chromium` and `chromium-driver` (`scripts/setup-chromium.sh`).
+//! stays). Last, absurd control values are clamped in the fields (or, for the seed, refused).
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/setup-chromium.sh`).
 
 use std::{
     io::{BufRead, BufReader},
@@ -182,7 +183,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_a_broken_model() {
+fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
     let opts = Options {
         seed: 1,
         temperature: 0.8,
@@ -286,4 +287,38 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_a_broken_model() {
     driver.script("document.getElementById('go').click(); return null;");
     let again = driver.wait_for("window.pxbyResult");
     assert_eq!(again["tokens"].as_str(), Some(tokens));
+
+    // Absurd control values: numbers are clamped into range (and shown so), a seed that is not
+    // a whole number in u64 is refused.
+    driver.post(
+        "url",
+        &json!({"url": format!(
+            "{url}?seed=2&temperature=1e9&topk=999&sized=1&h=0&w=500&max=99999&autorun=1"
+        )}),
+    );
+    let clamped = driver.wait_for("window.pxbyResult");
+    assert_eq!(clamped["error"], Value::Null, "{clamped}");
+    let fields = driver.script(
+        "return ['temperature', 'topk', 'h', 'w', 'max']\
+         .map((id) => document.getElementById(id).value);",
+    );
+    assert_eq!(fields, json!(["10", "255", "1", "32", "2048"]));
+    for seed in ["-5", "18446744073709551616", "1e3"] {
+        driver.post(
+            "url",
+            &json!({"url": format!("{url}?seed={seed}&autorun=1")}),
+        );
+        let refused = driver.wait_for(
+            "(document.getElementById('status').className === 'error' \
+             ? document.getElementById('status').textContent : null)",
+        );
+        assert!(
+            refused.as_str().unwrap().starts_with("seed:"),
+            "{seed}: {refused}"
+        );
+        assert_eq!(
+            driver.script("return window.pxbyResult ?? null;"),
+            Value::Null
+        );
+    }
 }
