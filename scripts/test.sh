@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing (the pinned toolchain and
-# its targets, QEMU, libtorch), then checks formatting and lints, proves the no_std builds, builds
+# its targets, QEMU, libtorch, Chromium), then checks formatting and lints, proves the no_std builds, builds
 # both firmware boards and runs every test of the workspace (pxby-core, tools, host-train with
 # libtorch, and the firmware in QEMU against the host). Idempotent; `.ci/run` calls it.
 set -euo pipefail
@@ -12,6 +12,8 @@ step "toolchain (rust-toolchain.toml: 1.95.0 + thumbv7em, thumbv6m, wasm32)"
 rustup toolchain install
 step "QEMU"
 scripts/setup-qemu.sh
+step "Chromium and chromedriver for the web page's browser test"
+scripts/setup-chromium.sh
 step "libtorch for host-train"
 scripts/setup-torch.sh
 
@@ -19,6 +21,8 @@ step "format"
 cargo fmt --all -- --check
 step "clippy: host crates"
 cargo clippy --workspace --all-targets -- -D warnings
+step "clippy: the web page's wasm (pxby-web's C ABI only builds for wasm32)"
+cargo clippy -p pxby-web --target wasm32-unknown-unknown -- -D warnings
 step "clippy: firmware (both boards)"
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu --bins -- -D warnings
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features pygamer --bins -- -D warnings

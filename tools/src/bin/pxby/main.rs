@@ -5,6 +5,7 @@
 
 mod cli;
 mod scrape;
+mod serve;
 mod values;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Command {
     /// Generate a Pokémon (header, sprite, description) with a model file and render the
     /// handheld's screen as a card PNG (the same drawing code as the firmware); prints the text.
     Generate(cli::GenerateArgs),
+    /// Serve the web page that runs the model in the browser (page, wasm and default model are
+    /// embedded in this binary) on 127.0.0.1.
+    Serve(serve::ServeArgs),
     /// Measure speed and quality (tables printed to stdout).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -68,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(a) => cli::eval(&a),
         Command::Generate(a) => cli::generate(&a),
         Command::Bench(BenchCommand::Pixelate(a)) => cli::bench_pixelate(&a),
+        Command::Serve(a) => serve::run(&a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

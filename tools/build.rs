@@ -1,0 +1,68 @@
+//! Builds the page's WebAssembly module (`pxby-web` for `wasm32-unknown-unknown`, release) so
+//! `pxby serve` embeds it: `cargo build` stays one command and the wasm always matches the
+//! sources. The nested cargo uses its own target folder (next to the outer one) so it never
+//! waits on the outer build's lock, and a size-tuned release profile (no debug info, LTO, one
+//! codegen unit, stripped).
+
+use std::{env, path::PathBuf, process::Command};
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = manifest
+        .parent()
+        .expect("tools/ is inside the workspace")
+        .to_path_buf();
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    for dir in ["pxby-web", "pxby-core", "pxby-screen"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
+
+    // OUT_DIR is <target>/<profile>/build/pxby-tools-<hash>/out: the wasm gets <target>/web.
+    let target_dir = out
+        .ancestors()
+        .nth(4)
+        .map_or_else(|| out.join("web"), |t| t.join("web"));
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "pxby-web",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true");
+    // What the outer build set for itself (clippy's wrapper, host flags) is not for the wasm.
+    for var in [
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build pxby-web for wasm32: {e}"));
+    assert!(
+        status.success(),
+        "building pxby-web for wasm32-unknown-unknown failed ({status}); is the target installed? \
+         (`rustup target add wasm32-unknown-unknown`)"
+    );
+    let wasm = target_dir.join("wasm32-unknown-unknown/release/pxby_web.wasm");
+    std::fs::copy(&wasm, out.join("pxby_web.wasm"))
+        .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+}

@@ -1,0 +1,27 @@
+//! `pxby serve`: its arguments and the call into [`pxby_tools::serve`].
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use clap::Args;
+
+/// `pxby serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on (the default is this machine only).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+}
+
+/// Serves the page until the process is stopped.
+pub fn run(args: &ServeArgs) -> Result<(), crate::cli::CliError> {
+    let server = pxby_tools::serve::Server::bind(SocketAddr::new(args.host, args.port))?;
+    println!(
+        "pxby serve: open http://{}/ in a browser (Ctrl-C stops)",
+        server.addr()
+    );
+    server.run();
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! `pxby serve` on a port that another program holds fails at once with a clear message.
+
+use assert_cmd::Command;
+
+#[test]
+fn serve_on_a_port_in_use_fails_with_a_clear_message() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_pxby"))
+        .args(["serve", "--port", &port])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: port {port} on 127.0.0.1 is already in use"
+        )),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,86 @@
+// Runs the model (pxby_web.wasm) off the page's thread and streams tokens and screens to it.
+"use strict";
+
+const RGBA_LEN = 160 * 128 * 4;
+let wasm = null;
+let screenPtr = 0; // the RGBA screen never moves; read once, as on_token may not call exports
+let pending = [];
+let lastPost = 0;
+let started = 0;
+
+function screenCopy() {
+  return new Uint8Array(wasm.memory.buffer, screenPtr, RGBA_LEN).slice();
+}
+
+function message() {
+  const bytes = new Uint8Array(wasm.memory.buffer, wasm.pxby_message(), wasm.pxby_message_len());
+  return new TextDecoder().decode(bytes);
+}
+
+function load(bytes) {
+  const ptr = wasm.pxby_input(bytes.length);
+  new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
+  return wasm.pxby_load() === 1 ? null : message();
+}
+
+const imports = {
+  pxby: {
+    // Called inside pxby_generate for each token: must not call back into the module.
+    on_token(token, count) {
+      pending.push(token);
+      const now = performance.now();
+      if (count === 1 || now - lastPost > 30) {
+        postMessage({ type: "tokens", tokens: pending, screen: screenCopy(), ms: now - started });
+        pending = [];
+        lastPost = now;
+      }
+    },
+    now_ms: () => performance.now(),
+  },
+};
+
+async function init() {
+  const [module, model] = await Promise.all([
+    WebAssembly.instantiateStreaming(fetch("pxby_web.wasm"), imports),
+    fetch("default-int8.pxby").then((r) => {
+      if (!r.ok) throw new Error(`default-int8.pxby: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }),
+  ]);
+  wasm = module.instance.exports;
+  screenPtr = wasm.pxby_screen();
+  const err = load(new Uint8Array(model));
+  // The tables the page needs to draw the large sprite and the caption from tokens.
+  const palette = [];
+  const bytes = [];
+  for (let t = 0; t < 113; t++) {
+    const rgb = wasm.pxby_token_rgb(t);
+    if (rgb >= 0) palette.push("#" + rgb.toString(16).padStart(6, "0"));
+    bytes.push(wasm.pxby_token_byte(t));
+  }
+  postMessage({ type: "ready", error: err, palette, bytes });
+}
+
+onmessage = (e) => {
+  const m = e.data;
+  if (m.type === "load") {
+    postMessage({ type: "loaded", error: load(new Uint8Array(m.bytes)), name: m.name });
+  } else if (m.type === "generate") {
+    const o = m.options;
+    pending = [];
+    started = performance.now();
+    lastPost = started;
+    const ok = wasm.pxby_generate(BigInt(o.seed), o.temperature, o.topK, o.structured ? 1 : 0,
+      o.h, o.w, o.window, o.max);
+    const ms = performance.now() - started;
+    const n = wasm.pxby_tokens_len();
+    const tokens = new Uint8Array(wasm.memory.buffer, wasm.pxby_tokens(), n).slice();
+    postMessage({
+      type: "done", error: ok === 1 ? null : message(), pending, tokens, screen: screenCopy(), ms,
+      modelUs: wasm.pxby_model_us(), screenUs: wasm.pxby_screen_us(),
+    });
+    pending = [];
+  }
+};
+
+init().catch((err) => postMessage({ type: "ready", error: String(err) }));
