@@ -589,6 +589,9 @@ fn run_eval(a: EvalArgs) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // A closed stdout (`host-train eval ... | head -1`) ends the command quietly, killed by
+    // SIGPIPE like any Unix filter (status 141 in a shell), instead of a panic in `println!`.
+    sigpipe::reset();
     let cli = Cli::parse();
     tch::set_num_threads(cli.threads.max(1));
     let result = match cli.command {
