@@ -98,6 +98,9 @@ pub struct BuildReport {
     pub dropped_chars: usize,
     /// Non-ASCII characters dropped by text normalisation (after NFKD).
     pub non_ascii_chars: usize,
+    /// The files the build read: the CSV, then every sprite a row named (whether it decoded or
+    /// not), so that a caller can refuse an output that would replace one of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 struct Row {
@@ -167,7 +170,10 @@ pub fn build(
             })?;
     }
 
-    let mut report = BuildReport::default();
+    let mut report = BuildReport {
+        inputs: vec![csv_path.clone()],
+        ..BuildReport::default()
+    };
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
     for (n, rec) in reader.byte_records().enumerate() {
@@ -227,7 +233,10 @@ pub fn build(
             })
         })();
         match parsed {
-            Ok(r) => rows.push(r),
+            Ok(r) => {
+                report.inputs.push(r.sprite.clone());
+                rows.push(r);
+            }
             Err(reason) => {
                 report.skipped.push(Skipped {
                     line,

@@ -7,6 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use pxby_data::dataset::{Dataset, MAGIC, Split, Stats};
+use pxby_data::paths::refuse_overwriting_inputs;
 use pxby_tools::builder::{BuildOptions, BuildReport, build};
 use pxby_tools::pixelate::Downsample;
 use pxby_tools::preview::{SheetOptions, contact_sheet};
@@ -105,6 +106,13 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
     };
     let (ds, report) = build(&args.source, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
+    let sheet = args
+        .preview
+        .as_ref()
+        .map(|dir| dir.join("contact_sheet.png"));
+    for out in std::iter::once(&args.out).chain(&sheet) {
+        refuse_overwriting_inputs(out, &report.inputs)?;
+    }
     if ds.items.is_empty() {
         print_report(&ds, &report);
         return Err("no usable item: nothing written".into());
@@ -118,9 +126,8 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         start.elapsed().as_secs_f64(),
         ds.content_hash()
     );
-    if let Some(dir) = &args.preview {
+    if let (Some(dir), Some(path)) = (&args.preview, sheet) {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("contact_sheet.png");
         write_sheet(
             &ds,
             &path,
@@ -207,6 +214,7 @@ fn print_report(ds: &Dataset, r: &BuildReport) {
 
 /// Runs `pxby dataset preview`.
 pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
+    refuse_overwriting_inputs(&args.out, [&args.data])?;
     let ds = Dataset::read(&args.data)?;
     let opts = SheetOptions {
         columns: args.columns,
@@ -521,6 +529,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
             format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}: {e}")
         })?),
     };
+    refuse_overwriting_inputs(&args.out, [&args.model])?;
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let model = pxby_core::Model::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
