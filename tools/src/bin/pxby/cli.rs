@@ -117,6 +117,21 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         print_report(&ds, &report);
         return Err("no usable item: nothing written".into());
     }
+    // The contact sheet first: a failing --preview leaves --out as it was.
+    if let (Some(dir), Some(path)) = (&args.preview, &sheet) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("--preview {}: {e}", dir.display()))?;
+        write_sheet(
+            &ds,
+            path,
+            &SheetOptions {
+                max_size: ds.max_size,
+                ..SheetOptions::default()
+            },
+            0,
+            None,
+        )
+        .map_err(|e| format!("--preview {}: {e}", path.display()))?;
+    }
     ds.write(&args.out)?;
     print_report(&ds, &report);
     println!(
@@ -126,18 +141,7 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         start.elapsed().as_secs_f64(),
         ds.content_hash()
     );
-    if let (Some(dir), Some(path)) = (&args.preview, sheet) {
-        std::fs::create_dir_all(dir)?;
-        write_sheet(
-            &ds,
-            &path,
-            &SheetOptions {
-                max_size: ds.max_size,
-                ..SheetOptions::default()
-            },
-            0,
-            None,
-        )?;
+    if let Some(path) = &sheet {
         println!("preview: {}", path.display());
     }
     Ok(())
