@@ -3,10 +3,14 @@
 //! (paths relative to `DIR`).
 //!
 //! Every row becomes one [`Item`]: the description normalised (SPEC §2), the sprite pixelated
-//! (SPEC §3), laid out as header + image + caption (SPEC §4). A row that cannot be used (a
-//! malformed CSV record, a missing column, a bad id, a duplicate id, a non-UTF-8 name or
-//! description, an empty description, an unreadable or broken image) is skipped with a reason;
-//! it never aborts the build. Rows are processed in parallel (rayon) and kept in CSV order.
+//! (SPEC §3), laid out as header + image + caption (SPEC §4). The CSV is read strictly: a
+//! record with more or fewer fields than the header, or with a quoting fault
+//! ([`crate::strict_csv`]: an unterminated quote that would swallow the following rows, text
+//! after a closing quote), stops the build with an error naming its line, unless
+//! [`BuildOptions::lenient`] turns it into a reported skip. A row that cannot be used (a bad id,
+//! a duplicate id, a non-UTF-8 name or description, an empty description, an unreadable or
+//! broken image) is skipped with a reason; it never aborts the build. Rows are processed in
+//! parallel (rayon) and kept in CSV order.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::pixelate::{Downsample, PixelateOptions, pixelate_file};
+use crate::strict_csv::check_record;
 use pxby_data::dataset::{Dataset, Item};
 use pxby_data::text::normalize;
 
@@ -31,6 +36,9 @@ pub struct BuildOptions {
     pub limit: Option<usize>,
     /// Down-sampling mode of the pixelation.
     pub mode: Downsample,
+    /// Skip (and report) malformed CSV records instead of failing: wrong field count, quoting
+    /// faults.
+    pub lenient: bool,
 }
 
 impl Default for BuildOptions {
@@ -39,6 +47,7 @@ impl Default for BuildOptions {
             max_size: crate::pixelate::DEFAULT_MAX_SIZE,
             limit: None,
             mode: Downsample::KMeans,
+            lenient: false,
         }
     }
 }
@@ -70,6 +79,16 @@ pub enum BuildError {
         path: PathBuf,
         /// The column.
         column: &'static str,
+    },
+    /// A malformed CSV record (without [`BuildOptions::lenient`]).
+    #[error("{path} line {line}: {reason} (--lenient skips such rows)")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line where the record (or its faulty field) starts.
+        line: u64,
+        /// What is wrong.
+        reason: String,
     },
     /// `max_size` is out of range.
     #[error("max size must be in 1..=255, got {0}")]
@@ -136,14 +155,14 @@ pub fn build(
         return Err(BuildError::InvalidMaxSize(opts.max_size));
     }
     let csv_path = source.join(CSV_NAME);
-    let file = std::fs::File::open(&csv_path).map_err(|e| BuildError::Open {
+    let bytes = std::fs::read(&csv_path).map_err(|e| BuildError::Open {
         path: csv_path.clone(),
         source: e,
     })?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(bytes.as_slice());
     let headers = reader
         .byte_headers()
         .map_err(|e| BuildError::Header {
@@ -169,6 +188,23 @@ pub fn build(
                 column,
             })?;
     }
+    // Every record with its raw bytes (up to the next record), for the strict checks.
+    let records: Vec<Result<csv::ByteRecord, csv::Error>> = reader.byte_records().collect();
+    let start_of = |r: &Result<csv::ByteRecord, csv::Error>| {
+        let pos = match r {
+            Ok(rec) => rec.position(),
+            Err(e) => e.position(),
+        };
+        pos.map_or(bytes.len(), |p| {
+            usize::try_from(p.byte()).unwrap_or(bytes.len())
+        })
+    };
+    let first_start = records.first().map_or(bytes.len(), start_of);
+    check_record(&bytes[..first_start], 1).map_err(|f| BuildError::Malformed {
+        path: csv_path.clone(),
+        line: f.line(),
+        reason: f.to_string(),
+    })?;
 
     let mut report = BuildReport {
         inputs: vec![csv_path.clone()],
@@ -176,38 +212,72 @@ pub fn build(
     };
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
-    for (n, rec) in reader.byte_records().enumerate() {
+    for (n, rec) in records.iter().enumerate() {
         if opts.limit.is_some_and(|l| n >= l) {
             break;
         }
         report.rows += 1;
-        let rec = match rec {
-            Ok(r) => r,
+        let start = start_of(rec);
+        let end = records.get(n + 1).map_or(bytes.len(), start_of);
+        let fault = match rec {
             Err(e) => {
-                let line = e.position().map(csv::Position::line).unwrap_or(0);
+                let line = e.position().map_or(0, csv::Position::line);
+                Some((line, format!("malformed CSV record: {e}")))
+            }
+            Ok(r) => {
+                let line = r.position().map_or(0, csv::Position::line);
+                match check_record(bytes.get(start..end).unwrap_or(&[]), line) {
+                    Err(f) => Some((f.line(), f.to_string())),
+                    Ok(()) if r.len() != headers.len() => Some((
+                        line,
+                        format!(
+                            "{} fields, the header has {} (an unquoted comma, or a missing field?)",
+                            r.len(),
+                            headers.len()
+                        ),
+                    )),
+                    Ok(()) => None,
+                }
+            }
+        };
+        let rec = match (fault, rec) {
+            (Some((line, reason)), rec) => {
+                if !opts.lenient {
+                    return Err(BuildError::Malformed {
+                        path: csv_path.clone(),
+                        line,
+                        reason,
+                    });
+                }
                 report.skipped.push(Skipped {
                     line,
-                    id: None,
-                    reason: format!("malformed CSV record: {e}"),
+                    id: rec
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.get(cols[0]))
+                        .map(|b| String::from_utf8_lossy(b).into_owned()),
+                    reason,
                 });
                 progress();
                 continue;
             }
+            (None, Ok(rec)) => rec,
+            (None, Err(_)) => continue,
         };
         let line = rec.position().map(csv::Position::line).unwrap_or(0);
         let id_text = rec
             .get(cols[0])
             .map(|b| String::from_utf8_lossy(b).into_owned());
         let parsed = (|| -> Result<Row, String> {
-            let id_s = utf8(field(&rec, cols[0], "id")?, "id")?.trim();
+            let id_s = utf8(field(rec, cols[0], "id")?, "id")?.trim();
             let id: u32 = id_s
                 .parse()
                 .map_err(|_| format!("id {id_s:?} is not a non-negative integer"))?;
-            let name = utf8(field(&rec, cols[1], "name")?, "name")?
+            let name = utf8(field(rec, cols[1], "name")?, "name")?
                 .trim()
                 .to_string();
-            let sprite = utf8(field(&rec, cols[2], "sprite")?, "sprite")?.trim();
-            let desc = utf8(field(&rec, cols[3], "description")?, "description")?;
+            let sprite = utf8(field(rec, cols[2], "sprite")?, "sprite")?.trim();
+            let desc = utf8(field(rec, cols[3], "description")?, "description")?;
             if name.is_empty() {
                 return Err("empty name".into());
             }

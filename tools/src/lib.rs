@@ -11,3 +11,4 @@ pub mod card;
 pub mod pixelate;
 pub mod preview;
 pub mod scrape;
+pub mod strict_csv;

@@ -41,6 +41,10 @@ pub struct BuildArgs {
     /// Also write a contact sheet (`DIR/contact_sheet.png`) of the built sprites.
     #[arg(long, value_name = "DIR")]
     pub preview: Option<PathBuf>,
+    /// Skip malformed CSV records (more or fewer fields than the header, an unterminated or
+    /// misplaced quote) with a reported reason, instead of stopping at the first one.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// `pxby dataset preview`.
@@ -103,6 +107,7 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         max_size: args.max_size,
         limit: args.limit,
         mode: args.mode.into(),
+        lenient: args.lenient,
     };
     let (ds, report) = build(&args.source, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
