@@ -17,6 +17,30 @@ use pxby_core::config::{Embed, ModelConfig};
 use pxby_core::vocab::VOCAB_SIZE;
 use pxby_data::dataset::Split;
 
+/// Largest `--dim` and `--d-state`.
+const MAX_WIDTH: i64 = 1024;
+/// Largest `--depth` (pxby-core's `MAX_DEPTH`).
+const MAX_DEPTH: i64 = pxby_core::config::MAX_DEPTH as i64;
+/// Largest `--seq-len`.
+const MAX_SEQ_LEN: i64 = 1024;
+/// Largest `--batch`.
+const MAX_BATCH: i64 = 1024;
+/// Largest batch × seq_len × max(dim, d_state): one activation of a training step, in values
+/// (64 Mi; the peak memory of a step is a few dozen such tensors).
+const MAX_STEP_VALUES: u64 = 1 << 26;
+
+/// Refuses a training step too large for memory, before anything is allocated.
+fn check_step_size(batch: u32, seq_len: u32, width: u16) -> Result<()> {
+    let values = u64::from(batch) * u64::from(seq_len) * u64::from(width);
+    if values > MAX_STEP_VALUES {
+        return Err(Error::Usage(format!(
+            "--batch {batch} x --seq-len {seq_len} x width {width} = {values} values per \
+             activation, more than {MAX_STEP_VALUES}: lower one of them"
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Parser)]
 #[command(
     name = "host-train",
@@ -52,11 +76,11 @@ struct BenchArgs {
     /// Timed steps per row (after two warm-up steps).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
     steps: u32,
-    /// Batch size.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Batch size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// Window length.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    /// Window length (2..=1024).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Rows to time (names of `host-train table`).
     #[arg(
@@ -73,8 +97,14 @@ struct BenchArgs {
 fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
     use host_train::bench::{build_ssm, training_step};
     use host_train::model::mamba::Scan;
-    let device = select_device(&a.device)?;
     let rows = host_train::table::rows(FamilyKind::Attention);
+    let width = rows
+        .iter()
+        .map(|r| r.spec.config.dim.max(r.spec.config.d_state))
+        .max()
+        .unwrap_or(0);
+    check_step_size(a.batch, a.seq_len, width)?;
+    let device = select_device(&a.device)?;
     println!(
         "training step, batch {} x window {}, {} steps after 2 warm-up, {threads} libtorch thread(s), device {device:?}\n",
         a.batch, a.seq_len, a.steps
@@ -168,8 +198,8 @@ struct TableArgs {
     /// Optimiser steps per epoch (the same for every row).
     #[arg(long, default_value_t = Budget::default().steps_per_epoch, value_parser = clap::value_parser!(u64).range(1..))]
     max_steps_per_epoch: u64,
-    /// Training window length.
-    #[arg(long, default_value_t = Budget::default().seq_len as u32, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    /// Training window length (2..=1024).
+    #[arg(long, default_value_t = Budget::default().seq_len as u32, value_parser = clap::value_parser!(u32).range(2..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Training window stride (1: a fresh random draw of all windows each epoch).
     #[arg(long, default_value_t = Budget::default().stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -177,8 +207,8 @@ struct TableArgs {
     /// Validation window stride (SPEC §5's 32).
     #[arg(long, default_value_t = Budget::default().val_stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
     val_stride: u32,
-    /// Batch size (the paper's 32).
-    #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Batch size (the paper's 32; 1..=1024).
+    #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
     /// AdamW learning rate (the paper's 1e-3).
     #[arg(long, default_value_t = Budget::default().lr)]
@@ -296,6 +326,13 @@ impl TableArgs {
 }
 
 fn run_table(a: TableArgs, threads: i32) -> Result<()> {
+    // The widest row of Table 1.
+    let width = host_train::table::rows(FamilyKind::Attention)
+        .iter()
+        .map(|r| r.spec.config.dim.max(r.spec.config.d_state))
+        .max()
+        .unwrap_or(0);
+    check_step_size(a.batch, a.seq_len, width)?;
     host_train::table::run(&a.options(), &|name| a.child(threads, name))
 }
 
@@ -389,14 +426,14 @@ struct TrainArgs {
     /// Model family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Rnn)]
     family: FamilyArg,
-    /// Embedding dimension.
-    #[arg(long, default_value_t = 81)]
+    /// Embedding dimension (1..=1024).
+    #[arg(long, default_value_t = 81, value_parser = clap::value_parser!(u16).range(1..=MAX_WIDTH))]
     dim: u16,
-    /// Recurrent state size.
-    #[arg(long, default_value_t = 32)]
+    /// Recurrent state size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=MAX_WIDTH))]
     d_state: u16,
-    /// Number of layers.
-    #[arg(long, default_value_t = 2)]
+    /// Number of layers (1..=8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=MAX_DEPTH))]
     depth: u8,
     /// First layer bidirectional (the default).
     #[arg(long, conflicts_with = "unidirectional")]
@@ -407,8 +444,8 @@ struct TrainArgs {
     /// Embedding front.
     #[arg(long, value_enum, default_value_t = EmbedArg::Pxby)]
     embed: EmbedArg,
-    /// Window length.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Window length (1..=1024).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Training window stride [default: 32]; with --resume, the new stride from the next epoch on.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -416,8 +453,8 @@ struct TrainArgs {
     /// Validation window stride [default: the training stride].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     val_stride: Option<u32>,
-    /// Batch size.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Batch size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
     /// AdamW learning rate [default: 1e-3]; with --resume, the new rate from the next epoch on.
     #[arg(long)]
@@ -475,6 +512,7 @@ struct ExportArgs {
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
+    check_step_size(a.batch, a.seq_len, a.dim.max(a.d_state))?;
     let embed = match a.embed {
         EmbedArg::Pxby => Embed::PxBy,
         EmbedArg::PxbyNoconv => Embed::PxByNoConv,

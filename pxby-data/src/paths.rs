@@ -3,8 +3,8 @@
 //!
 //! Both sides are resolved the way the file system would: symbolic links and `..` are followed
 //! ([`std::fs::canonicalize`]; an output that does not exist yet is resolved through its folder),
-//! and two names of one existing file (hard links) are recognised as the same file
-//! ([`same_file`]). An output that does not exist cannot replace anything, unless it resolves to
+//! and two names of one existing file (hard links) are recognised as the same file (same device
+//! and inode, from `stat`: nothing is opened, so a FIFO cannot block the check). An output that does not exist cannot replace anything, unless it resolves to
 //! the name of an input.
 //!
 //! ```
@@ -52,6 +52,24 @@ fn resolve(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether both paths exist and are one file (Unix: device and inode; elsewhere the resolved
+/// names alone decide).
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
 /// Refuses `out` when it resolves to any of `inputs` (see the [module docs](self)); call it
 /// before writing anything.
 pub fn refuse_overwriting_inputs<I, P>(out: &Path, inputs: I) -> Result<(), OutputIsInput>
@@ -62,7 +80,7 @@ where
     let resolved = resolve(out);
     for input in inputs {
         let input = input.as_ref();
-        if resolve(input) == resolved || same_file::is_same_file(out, input).unwrap_or(false) {
+        if resolve(input) == resolved || same_inode(out, input) {
             return Err(OutputIsInput {
                 out: out.to_path_buf(),
                 input: input.to_path_buf(),

@@ -64,6 +64,10 @@ pub enum BuildError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The CSV is not a regular file, is larger than [`CSV`](pxby_data::input::CSV)'s limit, or
+    /// cannot be read.
+    #[error("cannot read the CSV: {0}")]
+    Input(pxby_data::input::InputError),
     /// The CSV header row cannot be read.
     #[error("cannot read the header of {path}: {source}")]
     Header {
@@ -155,10 +159,11 @@ pub fn build(
         return Err(BuildError::InvalidMaxSize(opts.max_size));
     }
     let csv_path = source.join(CSV_NAME);
-    let bytes = std::fs::read(&csv_path).map_err(|e| BuildError::Open {
-        path: csv_path.clone(),
-        source: e,
-    })?;
+    let bytes =
+        pxby_data::input::read_input(&csv_path, pxby_data::input::CSV).map_err(|e| match e {
+            pxby_data::input::InputError::Io { path, source } => BuildError::Open { path, source },
+            other => BuildError::Input(other),
+        })?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)

@@ -7,6 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use pxby_data::dataset::{Dataset, MAGIC, Split, Stats};
+use pxby_data::input::{self, read_input};
 use pxby_data::paths::refuse_overwriting_inputs;
 use pxby_tools::builder::{BuildOptions, BuildReport, build};
 use pxby_tools::pixelate::Downsample;
@@ -87,13 +88,16 @@ fn progress_bar(len: u64) -> ProgressBar {
     pb
 }
 
-/// Counts the data rows of a CSV cheaply (for the progress bar length).
+/// Counts the data rows of a CSV cheaply (for the progress bar length; 0 when it cannot be
+/// read, which the build then reports).
 fn count_rows(csv: &Path) -> u64 {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(csv)
-        .map(|mut r| r.byte_records().count() as u64)
-        .unwrap_or(0)
+    read_input(csv, input::CSV).map_or(0, |bytes| {
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(bytes.as_slice())
+            .byte_records()
+            .count() as u64
+    })
 }
 
 /// Runs `pxby dataset build`.
@@ -161,7 +165,7 @@ fn write_sheet(
 ) -> Result<usize, CliError> {
     let items = ds.items.get(offset..).unwrap_or(&[]);
     let items = &items[..limit.unwrap_or(usize::MAX).min(items.len())];
-    let sheet = contact_sheet(items, opts);
+    let sheet = contact_sheet(items, opts)?;
     let mut png = Vec::new();
     sheet.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     pxby_data::atomic::write_atomic(path, &png)?;
@@ -238,7 +242,8 @@ pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
 /// Runs `pxby inspect`: a dataset file's statistics, or a model file's configuration,
 /// parameter count, sizes, checksum, metadata and tensor table.
 pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    // The larger limit of the two kinds until the magic says which one it is.
+    let bytes = read_input(&args.file, input::DATASET)?;
     if bytes.starts_with(&MAGIC) {
         let ds = Dataset::from_bytes(&bytes)?;
         println!("dataset file {}", args.file.display());
@@ -253,6 +258,8 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
         print_stats(&ds.stats());
         Ok(())
     } else if bytes.starts_with(&pxby_core::format::MAGIC) {
+        // The model limit, now that it is one.
+        input::check_input(&args.file, input::MODEL)?;
         inspect_model(&args.file, &bytes)
     } else {
         Err(format!(
@@ -329,10 +336,10 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
     use pxby_data::metrics::MeanStd;
     use pxby_tools::pixelate::{PixelateOptions, pixelate_image, reconstruction_error};
     let csv_path = args.source.join(pxby_tools::builder::CSV_NAME);
+    let csv_bytes = read_input(&csv_path, input::CSV)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(&csv_path)
-        .map_err(|e| format!("{}: {e}", csv_path.display()))?;
+        .from_reader(csv_bytes.as_slice());
     let headers = rdr.headers()?.clone();
     let col = headers
         .iter()
@@ -344,7 +351,10 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
         let Ok(rec) = rec else { continue };
         let Some(sprite) = rec.get(col) else { continue };
         let t = Instant::now();
-        if let Ok(img) = image::open(args.source.join(sprite.trim())) {
+        let Ok(bytes) = read_input(&args.source.join(sprite.trim()), input::SPRITE) else {
+            continue;
+        };
+        if let Ok(img) = image::load_from_memory(&bytes) {
             decode.push(t.elapsed().as_secs_f64() * 1e3);
             images.push(img.to_rgba8());
         }
@@ -414,7 +424,7 @@ pub struct EvalArgs {
 /// Runs `pxby eval`: SPEC §8 with the `pxby-core` model on all cores.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     use pxby_data::eval::{CorePredictor, EvalOptions, evaluate_parallel};
-    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let bytes = read_input(&args.model, input::MODEL)?;
     let model = pxby_core::Model::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let split = Split::from(args.split);
@@ -539,7 +549,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         })?),
     };
     refuse_overwriting_inputs(&args.out, [&args.model])?;
-    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let bytes = read_input(&args.model, input::MODEL)?;
     let model = pxby_core::Model::from_bytes(&bytes)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let opts = Options {
