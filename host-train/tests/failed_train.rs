@@ -1,0 +1,69 @@
+//! A `train` that fails before its first epoch leaves no run behind: the same command can be
+//! retried (no "already holds a run"). Needs libtorch.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use pxby_data::dataset::{Dataset, Item};
+
+const BIN: &str = env!("CARGO_BIN_EXE_host-train");
+
+fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("train")
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .args(["--dim", "9", "--depth", "1", "--seq-len", "16"])
+        .args(["--batch", "8", "--max-steps", "2", "--limit-items", "4"])
+        .args(["--epochs", "1", "--device", "cpu", "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// A dataset without validation items (no id is a multiple of 10).
+fn no_validation(path: &Path) {
+    let caption: Vec<u8> = b"a test creature."
+        .iter()
+        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
+        .collect();
+    let image: Vec<u8> = (0..20).map(|j| 58 + (j % 55) as u8).collect();
+    let items = (1..6)
+        .map(|i| Item::new(i, format!("Mon{i}"), 4, 5, &image, &caption).unwrap())
+        .collect();
+    Dataset::new(25, "test".into(), items).write(path).unwrap();
+}
+
+#[test]
+fn a_failed_start_leaves_nothing_and_the_retry_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad_data = tmp.path().join("noval.pxds");
+    no_validation(&bad_data);
+    let good_data = common::small_dataset();
+    let out = tmp.path().join("run");
+    // No validation windows; then a model pxby-core cannot hold (odd bidirectional state).
+    for (data, extra, needle) in [
+        (
+            bad_data.as_path(),
+            &["--d-state", "8"][..],
+            "validation windows",
+        ),
+        (good_data.as_path(), &["--d-state", "7"][..], "d_state"),
+    ] {
+        let o = train(data, &out, extra);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(
+            !out.join("run.json").exists(),
+            "{extra:?}: a failed start left run.json"
+        );
+    }
+    let o = train(&good_data, &out, &["--d-state", "8"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("run.json").exists() && out.join("checkpoint.safetensors").exists());
+}
