@@ -8,9 +8,10 @@
 //! ([`crate::strict_csv`]: an unterminated quote that would swallow the following rows, text
 //! after a closing quote), stops the build with an error naming its line, unless
 //! [`BuildOptions::lenient`] turns it into a reported skip. A row that cannot be used (a bad id,
-//! a duplicate id, a non-UTF-8 name or description, an empty description, an unreadable or
-//! broken image) is skipped with a reason; it never aborts the build. Rows are processed in
-//! parallel (rayon) and kept in CSV order.
+//! a duplicate id, a non-UTF-8 name or description, an empty description, a sprite path that
+//! leaves the source folder (absolute, or with `..`), an unreadable or broken image) is skipped
+//! with a reason; it never aborts the build. Rows are processed in parallel (rayon) and kept in
+//! CSV order.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -146,6 +147,16 @@ fn field<'a>(rec: &'a csv::ByteRecord, i: usize, name: &str) -> Result<&'a [u8],
 
 fn utf8<'a>(b: &'a [u8], name: &str) -> Result<&'a str, String> {
     std::str::from_utf8(b).map_err(|e| format!("{name} is not valid UTF-8 ({e})"))
+}
+
+/// Whether a sprite path from the CSV names a file inside the source folder: relative, with
+/// no `..` (symbolic links inside the folder are the folder owner's business).
+fn stays_inside(path: &Path) -> bool {
+    use std::path::Component;
+    !path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// Builds a dataset from `source` (a folder with `pokedex.csv`). `progress` is called once per
@@ -288,6 +299,11 @@ pub fn build(
             }
             if sprite.is_empty() {
                 return Err("empty sprite path".into());
+            }
+            if !stays_inside(Path::new(sprite)) {
+                return Err(format!(
+                    "sprite path {sprite:?} leaves the source folder (absolute, or with `..`)"
+                ));
             }
             let norm = normalize(desc);
             if norm.tokens.is_empty() {

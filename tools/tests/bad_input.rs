@@ -371,3 +371,39 @@ fn lenient_skips_malformed_records_and_reports_them() {
         assert!(report.skipped[0].reason.contains(reason), "{bad:?}");
     }
 }
+
+#[test]
+fn sprite_paths_may_not_leave_the_source_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("src");
+    std::fs::create_dir_all(s.join("sprites")).unwrap();
+    std::fs::write(s.join("sprites/good.png"), fixture_png()).unwrap();
+    // Valid images outside the folder, by an absolute path and through `..`.
+    let outside = tmp.path().join("outside.png");
+    std::fs::write(&outside, fixture_png()).unwrap();
+    std::fs::write(
+        s.join("pokedex.csv"),
+        format!(
+            "id,name,sprite,description\n\
+             0001,Good,sprites/good.png,A heart.\n\
+             0002,Absolute,{},A heart.\n\
+             0003,Dotdot,../outside.png,A heart.\n\
+             0004,Inner,sprites/../../outside.png,A heart.\n\
+             0005,AlsoGood,./sprites/good.png,A heart.\n",
+            outside.display()
+        ),
+    )
+    .unwrap();
+    let (ds, report) = build(&s, &BuildOptions::default(), &|| {}).unwrap();
+    assert_eq!(ds.items.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 5]);
+    let skipped: Vec<(u64, &str)> = report
+        .skipped
+        .iter()
+        .map(|k| (k.line, k.reason.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    for (_, reason) in &skipped {
+        assert!(reason.contains("leaves the source folder"), "{reason}");
+    }
+    assert!(!report.inputs.contains(&outside));
+}
