@@ -494,9 +494,14 @@ pub struct GenerateArgs {
     /// Sample among the K most likely tokens (0: all of them).
     #[arg(long, default_value_t = 8)]
     pub top_k: u8,
-    /// Force a well-formed sprite: row ends at the header's width, exactly its height of rows,
-    /// only colours inside the image, then a caption.
+    /// Free sampling: the model may put any token anywhere, so the sprite may come out ragged
+    /// or never close. Without it generation is structured: a well-formed header, rows that end
+    /// at the header's width, exactly its height of rows, only colours inside the image, then a
+    /// caption.
     #[arg(long)]
+    pub free: bool,
+    /// Structured generation (the default; accepted for scripts that name it).
+    #[arg(long, conflicts_with = "free")]
     pub structured: bool,
     /// Context window in tokens, as on the device (32 or 64).
     #[arg(long, default_value_t = 64, value_parser = parse_window)]
@@ -556,10 +561,10 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         seed: args.seed,
         temperature: args.temperature,
         top_k: args.top_k,
-        mode: if args.structured {
-            Mode::Structured
-        } else {
+        mode: if args.free {
             Mode::Free
+        } else {
+            Mode::Structured
         },
         window: args.window,
         max_tokens: args.max_tokens as usize,
