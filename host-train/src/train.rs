@@ -128,6 +128,12 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         let from = ckpt_path.exists().then(|| ckpt_path.clone());
         (saved, from)
     } else {
+        if out.exists() && !out.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {}: not a folder (a run is a folder; choose a new or empty one)",
+                out.display()
+            )));
+        }
         if ckpt_path.exists() || out.join(files::RUN).exists() {
             return Err(Error::Usage(format!(
                 "{} already holds a run; pass --resume to continue it or choose another --out",

@@ -1,5 +1,5 @@
 //! A `train` that fails before its first epoch leaves no run behind: the same command can be
-//! retried (no "already holds a run"). Needs libtorch.
+//! retried (no "already holds a run"); a file given as `--out` is named as one. Needs libtorch.
 
 mod common;
 
@@ -66,4 +66,16 @@ fn a_failed_start_leaves_nothing_and_the_retry_works() {
     let o = train(&good_data, &out, &["--d-state", "8"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("run.json").exists() && out.join("checkpoint.safetensors").exists());
+}
+
+#[test]
+fn a_file_as_out_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, b"keep me").unwrap();
+    let o = train(&common::small_dataset(), &file, &["--d-state", "8"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("notes.txt: not a folder"), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
 }

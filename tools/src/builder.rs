@@ -286,9 +286,13 @@ pub fn build(
             .map(|b| String::from_utf8_lossy(b).into_owned());
         let parsed = (|| -> Result<Row, String> {
             let id_s = utf8(field(rec, cols[0], "id")?, "id")?.trim();
-            let id: u32 = id_s
-                .parse()
-                .map_err(|_| format!("id {id_s:?} is not a non-negative integer"))?;
+            let id: u32 = id_s.parse().map_err(|e: std::num::ParseIntError| {
+                if *e.kind() == std::num::IntErrorKind::PosOverflow {
+                    format!("id {id_s} is larger than the largest id, {}", u32::MAX)
+                } else {
+                    format!("id {id_s:?} is not a non-negative integer")
+                }
+            })?;
             let name = utf8(field(rec, cols[1], "name")?, "name")?
                 .trim()
                 .to_string();

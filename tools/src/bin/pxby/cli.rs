@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use pxby_data::dataset::{Dataset, MAGIC, Split, Stats};
+use pxby_data::dataset::{Dataset, DatasetError, MAGIC, Split, Stats};
 use pxby_data::input::{self, read_input};
 use pxby_data::paths::refuse_overwriting_inputs;
 use pxby_tools::builder::{BuildOptions, BuildReport, build};
@@ -76,6 +76,50 @@ pub struct PreviewArgs {
 pub struct InspectArgs {
     /// A dataset file (`.pxds`) or a model file (magic `PXBY`).
     pub file: PathBuf,
+}
+
+/// `text` with control characters (ANSI escapes, NUL, ...) escaped, so that text from a file
+/// cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Loads a model from its file's bytes; errors name the file, and a dataset file is called one.
+fn load_model<'a>(path: &Path, bytes: &'a [u8]) -> Result<pxby_core::Model<'a>, CliError> {
+    if bytes.starts_with(&MAGIC) {
+        return Err(format!("{}: a dataset file, not a model file", path.display()).into());
+    }
+    pxby_core::Model::from_bytes(bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// Reads a dataset file; errors name the file, and a model file is called one.
+fn read_dataset(path: &Path) -> Result<Dataset, CliError> {
+    Dataset::read(path).map_err(|e| match e {
+        DatasetError::Input(e) => e.to_string().into(),
+        DatasetError::BadMagic if starts_with(path, &pxby_core::format::MAGIC) => {
+            format!("{}: a model file, not a dataset file", path.display()).into()
+        }
+        e => format!("{}: {e}", path.display()).into(),
+    })
+}
+
+/// Whether the file at `path` starts with `magic`.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    use std::io::Read;
+    let mut head = vec![0; magic.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == magic
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -219,8 +263,8 @@ fn print_report(ds: &Dataset, r: &BuildReport) {
         println!(
             "  line {} (id {}): {}",
             s.line,
-            s.id.as_deref().unwrap_or("?"),
-            s.reason
+            printable(s.id.as_deref().unwrap_or("?")),
+            printable(&s.reason)
         );
     }
 }
@@ -228,7 +272,7 @@ fn print_report(ds: &Dataset, r: &BuildReport) {
 /// Runs `pxby dataset preview`.
 pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
     refuse_overwriting_inputs(&args.out, [&args.data])?;
-    let ds = Dataset::read(&args.data)?;
+    let ds = read_dataset(&args.data)?;
     let opts = SheetOptions {
         columns: args.columns,
         scale: args.scale,
@@ -253,7 +297,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
             bytes.len(),
             ds.max_size
         );
-        println!("source: {}", ds.source);
+        println!("source: {}", printable(&ds.source));
         println!("content hash: {}", ds.content_hash());
         print_stats(&ds.stats());
         Ok(())
@@ -299,10 +343,10 @@ fn inspect_model(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         m.dataset_hash, m.epochs, m.train_seconds, m.created
     );
     if !m.notes.is_empty() {
-        println!("notes: {}", m.notes);
+        println!("notes: {}", printable(m.notes));
     }
     for metric in &m.metrics {
-        println!("metric {}: {}", metric.name, metric.value);
+        println!("metric {}: {}", printable(metric.name), metric.value);
     }
     println!("tensors:");
     for t in c.tensors() {
@@ -425,10 +469,9 @@ pub struct EvalArgs {
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     use pxby_data::eval::{CorePredictor, EvalOptions, evaluate_parallel};
     let bytes = read_input(&args.model, input::MODEL)?;
-    let model = pxby_core::Model::from_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let model = load_model(&args.model, &bytes)?;
     let split = Split::from(args.split);
-    let ds = Dataset::read(&args.data)?;
+    let ds = read_dataset(&args.data)?;
     let items: Vec<_> = ds
         .split(split)
         .take(args.limit.unwrap_or(usize::MAX))
@@ -555,8 +598,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
     };
     refuse_overwriting_inputs(&args.out, [&args.model])?;
     let bytes = read_input(&args.model, input::MODEL)?;
-    let model = pxby_core::Model::from_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let model = load_model(&args.model, &bytes)?;
     let opts = Options {
         seed: args.seed,
         temperature: args.temperature,
