@@ -1,5 +1,5 @@
 //! Clear messages: a dataset given as a model (and the reverse) is called what it is, with its
-//! path; an id past u32 says so; control characters from the CSV (ANSI escapes, NUL) are escaped
+//! path; an `--out` in a missing folder is named, not the temporary file; an id past u32 says so; control characters from the CSV (ANSI escapes, NUL) are escaped
 //! before they reach the terminal.
 
 mod common;
