@@ -29,6 +29,22 @@ const MAX_BATCH: i64 = 1024;
 /// (64 Mi; the peak memory of a step is a few dozen such tensors).
 const MAX_STEP_VALUES: u64 = 1 << 26;
 
+/// `--lr`: a finite number > 0.
+fn positive_finite(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("must be a finite number > 0, not {s}")),
+    }
+}
+
+/// `--weight-decay`: a finite number ≥ 0.
+fn non_negative_finite(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("must be a finite number ≥ 0, not {s}")),
+    }
+}
+
 /// Refuses a training step too large for memory, before anything is allocated.
 fn check_step_size(batch: u32, seq_len: u32, width: u16) -> Result<()> {
     let values = u64::from(batch) * u64::from(seq_len) * u64::from(width);
@@ -210,8 +226,8 @@ struct TableArgs {
     /// Batch size (the paper's 32; 1..=1024).
     #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// AdamW learning rate (the paper's 1e-3).
-    #[arg(long, default_value_t = Budget::default().lr)]
+    /// AdamW learning rate (the paper's 1e-3; a finite number > 0).
+    #[arg(long, default_value_t = Budget::default().lr, value_parser = positive_finite)]
     lr: f64,
     /// Seed of every row.
     #[arg(long, default_value_t = 0)]
@@ -456,11 +472,12 @@ struct TrainArgs {
     /// Batch size (1..=1024).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// AdamW learning rate [default: 1e-3]; with --resume, the new rate from the next epoch on.
-    #[arg(long)]
+    /// AdamW learning rate, a finite number > 0 [default: 1e-3]; with --resume, the new rate
+    /// from the next epoch on.
+    #[arg(long, value_parser = positive_finite)]
     lr: Option<f64>,
-    /// AdamW decoupled weight decay (PyTorch's default).
-    #[arg(long, default_value_t = 0.01)]
+    /// AdamW decoupled weight decay, a finite number ≥ 0 (PyTorch's default).
+    #[arg(long, default_value_t = 0.01, value_parser = non_negative_finite)]
     weight_decay: f64,
     /// Maximum number of epochs.
     #[arg(long, default_value_t = 200)]

@@ -128,6 +128,7 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         let from = ckpt_path.exists().then(|| ckpt_path.clone());
         (saved, from)
     } else {
+        cfg.validate().map_err(Error::Usage)?;
         if out.exists() && !out.is_dir() {
             return Err(Error::Usage(format!(
                 "--out {}: not a folder (a run is a folder; choose a new or empty one)",

@@ -79,3 +79,44 @@ fn a_file_as_out_is_named_as_such() {
     assert!(stderr.contains("notes.txt: not a folder"), "{stderr}");
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
 }
+
+#[test]
+fn non_finite_rates_and_bad_run_json_values_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = common::small_dataset();
+    let out = tmp.path().join("run");
+    for extra in [
+        &["--lr", "NaN"][..],
+        &["--lr", "inf"],
+        &["--lr", "0"],
+        &["--weight-decay=-1"],
+        &["--weight-decay", "NaN"],
+    ] {
+        let o = train(&data, &out, &[&["--d-state", "8"][..], extra].concat());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("must be a finite number"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!out.exists(), "{extra:?}");
+    }
+    // A finished run whose run.json was edited: --resume names the bad values.
+    let o = train(&data, &out, &["--d-state", "8"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run_json = out.join("run.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    cfg["stride"] = 0.into();
+    cfg["batch"] = 0.into();
+    std::fs::write(&run_json, cfg.to_string()).unwrap();
+    let o = train(&data, &out, &["--d-state", "8", "--resume"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("run.json")
+            && stderr.contains("stride is 0 (must be at least 1)")
+            && stderr.contains("batch is 0"),
+        "{stderr}"
+    );
+}
