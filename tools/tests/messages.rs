@@ -1,6 +1,7 @@
 //! Clear messages: a dataset given as a model (and the reverse) is called what it is, with its
-//! path; an `--out` in a missing folder is named, not the temporary file; an id past u32 says so; control characters from the CSV (ANSI escapes, NUL) are escaped
-//! before they reach the terminal.
+//! path; an `--out` in a missing folder is named, not the temporary file; a prompt past the
+//! handheld's sprite size states the limit; an id past u32 says so; control characters from the
+//! CSV (ANSI escapes, NUL) are escaped before they reach the terminal.
 
 mod common;
 
@@ -109,6 +110,42 @@ fn a_dataset_as_a_model_and_a_model_as_a_dataset_are_named() {
         e.contains("junk.pxds: not a PixelBytes dataset file"),
         "{e}"
     );
+    // A prompt past the handheld's sprite size states the limit, in both modes.
+    for mode in ["--free", "--structured"] {
+        for prompt in ["(999, 999)", "(33, 1)", "(1, 33)"] {
+            let e = stderr_of(&[
+                "generate".as_ref(),
+                mode.as_ref(),
+                "--prompt".as_ref(),
+                prompt.as_ref(),
+                "--model".as_ref(),
+                m.as_os_str(),
+                "--out".as_ref(),
+                card.as_os_str(),
+            ]);
+            assert!(
+                e.contains("each side must be 1..=32"),
+                "{mode} {prompt}: {e}"
+            );
+            assert!(!e.contains("generation failed"), "{e}");
+        }
+    }
+    assert!(!card.exists());
+    // An --out in a missing folder names --out, not a temporary file.
+    let out = tmp.path().join("missing/sheet.png");
+    let e = stderr_of(&[
+        "dataset".as_ref(),
+        "preview".as_ref(),
+        "--data".as_ref(),
+        x.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        e.contains(&format!("cannot write {}: ", out.display())),
+        "{e}"
+    );
+    assert!(!e.contains(".pxby-tmp-"), "{e}");
 }
 
 #[test]

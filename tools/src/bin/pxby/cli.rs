@@ -523,8 +523,8 @@ pub struct GenerateArgs {
     /// Model file (`.pxby`), e.g. fixtures/models/default-int8.pxby.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Prompt: a sprite size header such as "(25, 22)"; the sprite and its description follow.
-    /// Without it the model writes the header too.
+    /// Prompt: a sprite size header such as "(25, 22)", each side 1..=32; the sprite and its
+    /// description follow. Without it the model writes the header too.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
     /// Seed of the sampler (the same seed gives the same card on every machine and on the
@@ -596,6 +596,17 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
             format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}: {e}")
         })?),
     };
+    // The largest sprite the handheld generates (pxby-core's structured grammar, either mode).
+    let max_side = u16::from(pxby_core::generate::Options::default().max_side);
+    if let Some((h, w)) = size
+        && (h > max_side || w > max_side)
+    {
+        return Err(format!(
+            "--prompt ({h}, {w}): each side must be 1..={max_side} (the largest sprite the \
+             handheld generates)"
+        )
+        .into());
+    }
     refuse_overwriting_inputs(&args.out, [&args.model])?;
     let bytes = read_input(&args.model, input::MODEL)?;
     let model = load_model(&args.model, &bytes)?;
