@@ -57,6 +57,12 @@ pub enum Error {
     /// Another process holds the lock of a Table 1 row.
     #[error("{0}")]
     RowBusy(String),
+    /// An input file is not a regular file or exceeds its size limit (`pxby_data::input`).
+    #[error(transparent)]
+    Input(#[from] pxby_data::input::InputError),
+    /// An output path resolves to one of the command's inputs (nothing was written).
+    #[error(transparent)]
+    OutputIsInput(#[from] pxby_data::paths::OutputIsInput),
     /// Drawing the plots failed.
     #[error("plot {path}: {reason}")]
     Plot {

@@ -76,7 +76,7 @@ pub fn eval_model_file(
     split: Split,
     options: &EvalOptions,
 ) -> Result<EvalReport> {
-    let bytes = std::fs::read(model).map_err(|e| Error::io(model, e))?;
+    let bytes = pxby_data::input::read_input(model, pxby_data::input::MODEL)?;
     let m = pxby_core::Model::from_bytes(&bytes).map_err(|e| Error::BadCheckpoint {
         path: model.to_path_buf(),
         reason: format!("not a pxby-core model file: {e}"),

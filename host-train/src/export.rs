@@ -138,7 +138,8 @@ pub fn encode(
     write_model(cfg, &meta, wt, &tensors).map_err(|e| Error::Format(e.to_string()))
 }
 
-/// Exports the run in `run_dir` to `out` (atomically).
+/// Exports the run in `run_dir` to `out` (atomically). `out` may not be one of the run's files
+/// ([`Error::OutputIsInput`](crate::Error::OutputIsInput), before anything is read or written).
 pub fn export(
     run_dir: &Path,
     out: &Path,
@@ -146,6 +147,8 @@ pub fn export(
     which: Which,
     notes: &str,
 ) -> Result<ExportSummary> {
+    let run_files = [files::RUN, files::CHECKPOINT, files::BEST, files::METRICS];
+    pxby_data::paths::refuse_overwriting_inputs(out, run_files.map(|f| run_dir.join(f)))?;
     let run = RunConfig::load(run_dir)?;
     let path = which.path(run_dir);
     let ckpt = checkpoint::load(&path)?;

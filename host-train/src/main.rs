@@ -17,6 +17,46 @@ use pxby_core::config::{Embed, ModelConfig};
 use pxby_core::vocab::VOCAB_SIZE;
 use pxby_data::dataset::Split;
 
+/// Largest `--dim` and `--d-state`.
+const MAX_WIDTH: i64 = 1024;
+/// Largest `--depth` (pxby-core's `MAX_DEPTH`).
+const MAX_DEPTH: i64 = pxby_core::config::MAX_DEPTH as i64;
+/// Largest `--seq-len`.
+const MAX_SEQ_LEN: i64 = 1024;
+/// Largest `--batch`.
+const MAX_BATCH: i64 = 1024;
+/// Largest batch × seq_len × max(dim, d_state): one activation of a training step, in values
+/// (64 Mi; the peak memory of a step is a few dozen such tensors).
+const MAX_STEP_VALUES: u64 = 1 << 26;
+
+/// `--lr`: a finite number > 0.
+fn positive_finite(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("must be a finite number > 0, not {s}")),
+    }
+}
+
+/// `--weight-decay`: a finite number ≥ 0.
+fn non_negative_finite(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("must be a finite number ≥ 0, not {s}")),
+    }
+}
+
+/// Refuses a training step too large for memory, before anything is allocated.
+fn check_step_size(batch: u32, seq_len: u32, width: u16) -> Result<()> {
+    let values = u64::from(batch) * u64::from(seq_len) * u64::from(width);
+    if values > MAX_STEP_VALUES {
+        return Err(Error::Usage(format!(
+            "--batch {batch} x --seq-len {seq_len} x width {width} = {values} values per \
+             activation, more than {MAX_STEP_VALUES}: lower one of them"
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Parser)]
 #[command(
     name = "host-train",
@@ -52,11 +92,11 @@ struct BenchArgs {
     /// Timed steps per row (after two warm-up steps).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
     steps: u32,
-    /// Batch size.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Batch size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// Window length.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    /// Window length (2..=1024).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Rows to time (names of `host-train table`).
     #[arg(
@@ -73,8 +113,14 @@ struct BenchArgs {
 fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
     use host_train::bench::{build_ssm, training_step};
     use host_train::model::mamba::Scan;
-    let device = select_device(&a.device)?;
     let rows = host_train::table::rows(FamilyKind::Attention);
+    let width = rows
+        .iter()
+        .map(|r| r.spec.config.dim.max(r.spec.config.d_state))
+        .max()
+        .unwrap_or(0);
+    check_step_size(a.batch, a.seq_len, width)?;
+    let device = select_device(&a.device)?;
     println!(
         "training step, batch {} x window {}, {} steps after 2 warm-up, {threads} libtorch thread(s), device {device:?}\n",
         a.batch, a.seq_len, a.steps
@@ -168,8 +214,8 @@ struct TableArgs {
     /// Optimiser steps per epoch (the same for every row).
     #[arg(long, default_value_t = Budget::default().steps_per_epoch, value_parser = clap::value_parser!(u64).range(1..))]
     max_steps_per_epoch: u64,
-    /// Training window length.
-    #[arg(long, default_value_t = Budget::default().seq_len as u32, value_parser = clap::value_parser!(u32).range(2..=4096))]
+    /// Training window length (2..=1024).
+    #[arg(long, default_value_t = Budget::default().seq_len as u32, value_parser = clap::value_parser!(u32).range(2..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Training window stride (1: a fresh random draw of all windows each epoch).
     #[arg(long, default_value_t = Budget::default().stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -177,11 +223,11 @@ struct TableArgs {
     /// Validation window stride (SPEC §5's 32).
     #[arg(long, default_value_t = Budget::default().val_stride as u32, value_parser = clap::value_parser!(u32).range(1..))]
     val_stride: u32,
-    /// Batch size (the paper's 32).
-    #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    /// Batch size (the paper's 32; 1..=1024).
+    #[arg(long, default_value_t = Budget::default().batch as u32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// AdamW learning rate (the paper's 1e-3).
-    #[arg(long, default_value_t = Budget::default().lr)]
+    /// AdamW learning rate (the paper's 1e-3; a finite number > 0).
+    #[arg(long, default_value_t = Budget::default().lr, value_parser = positive_finite)]
     lr: f64,
     /// Seed of every row.
     #[arg(long, default_value_t = 0)]
@@ -296,6 +342,13 @@ impl TableArgs {
 }
 
 fn run_table(a: TableArgs, threads: i32) -> Result<()> {
+    // The widest row of Table 1.
+    let width = host_train::table::rows(FamilyKind::Attention)
+        .iter()
+        .map(|r| r.spec.config.dim.max(r.spec.config.d_state))
+        .max()
+        .unwrap_or(0);
+    check_step_size(a.batch, a.seq_len, width)?;
     host_train::table::run(&a.options(), &|name| a.child(threads, name))
 }
 
@@ -389,14 +442,14 @@ struct TrainArgs {
     /// Model family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Rnn)]
     family: FamilyArg,
-    /// Embedding dimension.
-    #[arg(long, default_value_t = 81)]
+    /// Embedding dimension (1..=1024).
+    #[arg(long, default_value_t = 81, value_parser = clap::value_parser!(u16).range(1..=MAX_WIDTH))]
     dim: u16,
-    /// Recurrent state size.
-    #[arg(long, default_value_t = 32)]
+    /// Recurrent state size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=MAX_WIDTH))]
     d_state: u16,
-    /// Number of layers.
-    #[arg(long, default_value_t = 2)]
+    /// Number of layers (1..=8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=MAX_DEPTH))]
     depth: u8,
     /// First layer bidirectional (the default).
     #[arg(long, conflicts_with = "unidirectional")]
@@ -407,8 +460,8 @@ struct TrainArgs {
     /// Embedding front.
     #[arg(long, value_enum, default_value_t = EmbedArg::Pxby)]
     embed: EmbedArg,
-    /// Window length.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Window length (1..=1024).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Training window stride [default: 32]; with --resume, the new stride from the next epoch on.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -416,14 +469,15 @@ struct TrainArgs {
     /// Validation window stride [default: the training stride].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     val_stride: Option<u32>,
-    /// Batch size.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Batch size (1..=1024).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH))]
     batch: u32,
-    /// AdamW learning rate [default: 1e-3]; with --resume, the new rate from the next epoch on.
-    #[arg(long)]
+    /// AdamW learning rate, a finite number > 0 [default: 1e-3]; with --resume, the new rate
+    /// from the next epoch on.
+    #[arg(long, value_parser = positive_finite)]
     lr: Option<f64>,
-    /// AdamW decoupled weight decay (PyTorch's default).
-    #[arg(long, default_value_t = 0.01)]
+    /// AdamW decoupled weight decay, a finite number ≥ 0 (PyTorch's default).
+    #[arg(long, default_value_t = 0.01, value_parser = non_negative_finite)]
     weight_decay: f64,
     /// Maximum number of epochs.
     #[arg(long, default_value_t = 200)]
@@ -475,6 +529,7 @@ struct ExportArgs {
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
+    check_step_size(a.batch, a.seq_len, a.dim.max(a.d_state))?;
     let embed = match a.embed {
         EmbedArg::Pxby => Embed::PxBy,
         EmbedArg::PxbyNoconv => Embed::PxByNoConv,
@@ -589,6 +644,9 @@ fn run_eval(a: EvalArgs) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // A closed stdout (`host-train eval ... | head -1`) ends the command quietly, killed by
+    // SIGPIPE like any Unix filter (status 141 in a shell), instead of a panic in `println!`.
+    sigpipe::reset();
     let cli = Cli::parse();
     tch::set_num_threads(cli.threads.max(1));
     let result = match cli.command {

@@ -207,7 +207,50 @@ impl RunConfig {
     pub fn load(run_dir: &Path) -> Result<Self> {
         let path = run_dir.join(files::RUN);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|source| Error::Json { path, source })
+        let cfg: RunConfig = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        cfg.validate()
+            .map_err(|reason| Error::BadCheckpoint { path, reason })?;
+        Ok(cfg)
+    }
+
+    /// Checks the values a run needs (a `run.json` is checked when loaded, a new run before it
+    /// starts): a valid model configuration, window length, strides and batch of at least 1, a
+    /// finite learning rate > 0 and a finite weight decay ≥ 0. Names every bad value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let mut bad = Vec::new();
+        if !self.model.config.is_valid() {
+            bad.push(format!(
+                "model {:?} is not a valid configuration",
+                self.model.config
+            ));
+        }
+        for (name, v) in [
+            ("seq_len", Some(self.seq_len)),
+            ("stride", Some(self.stride)),
+            ("val_stride", self.val_stride),
+            ("batch", Some(self.batch)),
+        ] {
+            if v == Some(0) {
+                bad.push(format!("{name} is 0 (must be at least 1)"));
+            }
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bad.push(format!("lr is {} (must be a finite number > 0)", self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            bad.push(format!(
+                "weight_decay is {} (must be a finite number ≥ 0)",
+                self.weight_decay
+            ));
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(bad.join("; "))
+        }
     }
 
     /// Writes `RUN_DIR/run.json` atomically.

@@ -128,14 +128,21 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
         let from = ckpt_path.exists().then(|| ckpt_path.clone());
         (saved, from)
     } else {
+        cfg.validate().map_err(Error::Usage)?;
+        if out.exists() && !out.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {}: not a folder (a run is a folder; choose a new or empty one)",
+                out.display()
+            )));
+        }
         if ckpt_path.exists() || out.join(files::RUN).exists() {
             return Err(Error::Usage(format!(
                 "{} already holds a run; pass --resume to continue it or choose another --out",
                 out.display()
             )));
         }
-        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        cfg.save(out)?;
+        // run.json is written once the model and the windows are known to be good (below), so
+        // a start that fails leaves no run to block the retry.
         (cfg, None)
     };
 
@@ -178,9 +185,6 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
             println!("resuming {} after epoch {}", out.display(), state.epoch);
         }
     }
-    // metrics.csv always mirrors the checkpoint's history (drops a row a kill left behind).
-    write_metrics(out, &state.history)?;
-
     let train_w = Windows::new(data.train.clone(), cfg.seq_len, cfg.stride);
     let val_w = Windows::new(data.val.clone(), cfg.seq_len, cfg.validation_stride());
     if train_w.is_empty() || val_w.is_empty() {
@@ -190,6 +194,12 @@ pub fn train(cfg: RunConfig, data: &TrainData, opts: &TrainOptions) -> Result<Tr
             val_w.len()
         )));
     }
+    if resume_from.is_none() && opts.resume.is_none() {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        cfg.save(out)?;
+    }
+    // metrics.csv always mirrors the checkpoint's history (drops a row a kill left behind).
+    write_metrics(out, &state.history)?;
     let batch = cfg.batch.max(1);
     let full_steps = train_w.len().div_ceil(batch) as u64;
     let steps = cfg

@@ -111,7 +111,8 @@ fn write_via<E>(
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .suffix(&suffix)
-        .tempfile_in(temp_dir)?;
+        .tempfile_in(temp_dir)
+        .map_err(|e| naming_target(e, path))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -124,6 +125,20 @@ fn write_via<E>(
     tmp.persist(path).map_err(|e| e.error)?;
     sync_folder(folder_of(path))?;
     Ok(())
+}
+
+/// An error creating the temporary file, told about the target (the temporary file's name means
+/// nothing to the user): `cannot write TARGET: CAUSE`.
+fn naming_target(e: io::Error, path: &Path) -> io::Error {
+    // tempfile's message is `CAUSE at path "TEMPORARY"`; keep only the cause.
+    let text = e.to_string();
+    let cause = text
+        .rsplit_once(" at path ")
+        .map_or(text.as_str(), |(cause, _)| cause);
+    io::Error::new(
+        e.kind(),
+        format!("cannot write {}: {cause}", path.display()),
+    )
 }
 
 /// Syncs a folder, so that a rename into it is on disk (Unix; elsewhere a folder cannot be opened
@@ -246,8 +261,16 @@ mod tests {
         assert!(write_atomic(&target, b"data").is_err());
         assert_eq!(names(dir.path()), ["taken"]);
         assert_eq!(std::fs::read(target.join("inside")).unwrap(), b"x");
-        // A missing folder fails before anything is created.
-        assert!(write_atomic(&dir.path().join("missing/f"), b"data").is_err());
+        // A missing folder fails before anything is created, naming the target.
+        let target = dir.path().join("missing/f");
+        let e = write_atomic(&target, b"data").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("cannot write {}: ", target.display())),
+            "{text}"
+        );
+        assert!(!text.contains(TEMP_PREFIX), "{text}");
         assert_eq!(names(dir.path()), ["taken"]);
     }
 

@@ -63,6 +63,9 @@ pub enum DatasetError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The file is not a regular file or is larger than [`crate::input::DATASET`]'s limit.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// The file does not start with `PXBYDATA`.
     #[error("not a PixelBytes dataset file (bad magic)")]
     BadMagic,
@@ -405,13 +408,10 @@ impl Dataset {
         Ok(())
     }
 
-    /// Reads and validates a dataset file.
+    /// Reads and validates a dataset file (a regular file within
+    /// [`DATASET`](crate::input::DATASET)'s size limit, checked before reading).
     pub fn read(path: impl AsRef<Path>) -> Result<Dataset, DatasetError> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::input::read_input(path.as_ref(), crate::input::DATASET)?;
         Dataset::from_bytes(&bytes)
     }
 

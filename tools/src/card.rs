@@ -28,6 +28,7 @@ use pxby_core::{
     model::Model,
     vocab::{self, ROW_SEP, SEG_SEP, Symbol},
 };
+use pxby_data::atomic::{WriteError, write_atomic_with};
 use pxby_screen::{self as screen, Screen, args::Options, demo};
 
 /// Why a card could not be made.
@@ -99,16 +100,18 @@ impl Card {
         bytes
     }
 
-    /// Writes the screen as a PNG, each pixel scaled up `scale` times.
+    /// Writes the screen as a PNG, each pixel scaled up `scale` times, atomically
+    /// ([`pxby_data::atomic`]: an existing file is replaced whole or left as it was).
     pub fn save_png(&self, path: &Path, scale: u32) -> Result<(), CardError> {
         let settings = OutputSettingsBuilder::new().scale(scale.max(1)).build();
-        self.display
-            .to_rgb_output_image(&settings)
-            .save_png(path)
-            .map_err(|source| CardError::Png {
-                path: path.display().to_string(),
-                source,
-            })
+        let image = self.display.to_rgb_output_image(&settings);
+        write_atomic_with(path, |_, tmp| image.save_png(tmp)).map_err(|e| CardError::Png {
+            path: path.display().to_string(),
+            source: match e {
+                WriteError::Io(io) => image::ImageError::IoError(io),
+                WriteError::Fill(png) => png,
+            },
+        })
     }
 
     /// The stream's text: header, image size and caption.

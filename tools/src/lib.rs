@@ -12,3 +12,4 @@ pub mod pixelate;
 pub mod preview;
 pub mod scrape;
 pub mod serve;
+pub mod strict_csv;

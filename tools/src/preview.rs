@@ -9,8 +9,9 @@
 //! let cap = pxby_data::text::normalize("x").tokens;
 //! let item = Item::new(1, "One".into(), 2, 2, &[FIRST_COLOUR; 4], &cap).unwrap();
 //! let ds = Dataset::new(25, "doc".into(), vec![item]);
-//! let sheet = contact_sheet(&ds.items, &SheetOptions::default());
+//! let sheet = contact_sheet(&ds.items, &SheetOptions::default())?;
 //! assert!(sheet.width() > 0 && sheet.height() > 0);
+//! # Ok::<(), pxby_tools::preview::SheetTooLarge>(())
 //! ```
 
 use embedded_graphics::mono_font::MonoTextStyle;
@@ -80,20 +81,51 @@ pub fn draw_text(canvas: &mut Canvas, text: &str, x: i32, y: i32, colour: Rgb888
     let _ = Text::with_baseline(text, Point::new(x, y), style, Baseline::Top).draw(canvas);
 }
 
-/// Renders the items' images in a grid, each labelled `id name` (cut to fit the cell).
-/// Items whose token stream does not parse are shown as an empty cell with their label.
-pub fn contact_sheet(items: &[Item], opts: &SheetOptions) -> RgbImage {
+/// Largest contact sheet, in pixels (64 Mi: 192 MiB of RGB), checked before it is allocated.
+pub const MAX_SHEET_PIXELS: u64 = 1 << 26;
+
+/// A contact sheet larger than [`MAX_SHEET_PIXELS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a contact sheet of {width}x{height} pixels is more than {MAX_SHEET_PIXELS} pixels: use fewer columns, a smaller scale or --limit"
+)]
+pub struct SheetTooLarge {
+    /// Width the sheet would have.
+    pub width: u64,
+    /// Height the sheet would have.
+    pub height: u64,
+}
+
+/// Cell size (width, height) and sheet size (width, height) of `n` items, in pixels.
+fn layout(n: usize, opts: &SheetOptions) -> ((u32, u32), (u64, u64)) {
     let columns = opts.columns.max(1);
     let scale = opts.scale.max(1);
-    let side = u32::from(opts.max_size.max(1)) * scale;
-    let cell_w = side.max(60) + 6;
-    let cell_h = side + 16;
-    let rows = (items.len() as u32).div_ceil(columns).max(1);
-    let mut canvas = Canvas(RgbImage::from_pixel(
-        columns * cell_w,
-        rows * cell_h,
-        Rgb([255, 255, 255]),
-    ));
+    let side = u32::from(opts.max_size.max(1)).saturating_mul(scale);
+    let cell = (side.max(60).saturating_add(6), side.saturating_add(16));
+    let rows = (n as u64).div_ceil(u64::from(columns)).max(1);
+    let sheet = (
+        u64::from(columns) * u64::from(cell.0),
+        rows * u64::from(cell.1),
+    );
+    (cell, sheet)
+}
+
+/// Renders the items' images in a grid, each labelled `id name` (cut to fit the cell).
+/// Items whose token stream does not parse are shown as an empty cell with their label.
+/// A sheet larger than [`MAX_SHEET_PIXELS`] is refused before anything is allocated.
+pub fn contact_sheet(items: &[Item], opts: &SheetOptions) -> Result<RgbImage, SheetTooLarge> {
+    let columns = opts.columns.max(1);
+    let scale = opts.scale.max(1);
+    let ((cell_w, cell_h), (width, height)) = layout(items.len(), opts);
+    let too_large = SheetTooLarge { width, height };
+    if width.saturating_mul(height) > MAX_SHEET_PIXELS {
+        return Err(too_large);
+    }
+    let side = cell_h - 16;
+    let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
+        return Err(too_large);
+    };
+    let mut canvas = Canvas(RgbImage::from_pixel(w, h, Rgb([255, 255, 255])));
     let max_chars = ((cell_w - 2) / 6) as usize;
     for (i, item) in items.iter().enumerate() {
         let (cx, cy) = ((i as u32 % columns) * cell_w, (i as u32 / columns) * cell_h);
@@ -116,5 +148,5 @@ pub fn contact_sheet(items: &[Item], opts: &SheetOptions) -> RgbImage {
             Rgb888::BLACK,
         );
     }
-    canvas.0
+    Ok(canvas.0)
 }

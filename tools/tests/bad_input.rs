@@ -1,5 +1,6 @@
 //! Bad input: broken rows are skipped with a reason and never abort a build or leave a partial
-//! file; broken files give typed errors.
+//! file; malformed CSV records stop the build naming their line (skipped and reported with
+//! `--lenient`); broken files give typed errors.
 
 mod common;
 
@@ -12,6 +13,13 @@ use pxby_tools::pixelate::{PixelateError, PixelateOptions, pixelate_bytes};
 
 fn fixture_png() -> Vec<u8> {
     std::fs::read(common::fixtures_dir().join("sprites/heart.png")).unwrap()
+}
+
+fn lenient() -> BuildOptions {
+    BuildOptions {
+        lenient: true,
+        ..BuildOptions::default()
+    }
 }
 
 /// A source folder with one good row and one row for each kind of breakage.
@@ -48,7 +56,7 @@ fn broken_source(dir: &Path) {
 fn bad_rows_are_skipped_with_reasons() {
     let tmp = tempfile::tempdir().unwrap();
     broken_source(tmp.path());
-    let (ds, report) = build(tmp.path(), &BuildOptions::default(), &|| {}).unwrap();
+    let (ds, report) = build(tmp.path(), &lenient(), &|| {}).unwrap();
     assert_eq!(report.rows, 10);
     assert_eq!(
         ds.items.iter().map(|i| i.id).collect::<Vec<_>>(),
@@ -73,7 +81,7 @@ fn bad_rows_are_skipped_with_reasons() {
         );
     };
     has("0002", "cannot decode image");
-    has("0003", "missing column `description`");
+    has("0003", "3 fields, the header has 4");
     has("0004", "description is not valid UTF-8");
     has("0005", "empty description");
     has("x6", "not a non-negative integer");
@@ -92,7 +100,7 @@ fn cli_skips_bad_rows_and_writes_the_good_ones() {
     let out = tmp.path().join("d.pxds");
     let a = Command::cargo_bin("pxby")
         .unwrap()
-        .args(["dataset", "build", "--source"])
+        .args(["dataset", "build", "--lenient", "--source"])
         .arg(tmp.path())
         .arg("--out")
         .arg(&out)
@@ -187,7 +195,7 @@ fn truncated_png_is_a_typed_error() {
 fn small_dataset_bytes() -> Vec<u8> {
     let tmp = tempfile::tempdir().unwrap();
     broken_source(tmp.path());
-    let (ds, _) = build(tmp.path(), &BuildOptions::default(), &|| {}).unwrap();
+    let (ds, _) = build(tmp.path(), &lenient(), &|| {}).unwrap();
     ds.to_bytes().unwrap()
 }
 
@@ -261,4 +269,141 @@ fn bad_cli_arguments_are_rejected() {
         .args(["dataset", "build", "--help"])
         .assert()
         .success();
+}
+
+/// A source folder whose CSV has a good row, then `bad` (one line or more), then a good row.
+fn source_with(dir: &Path, bad: &str) {
+    std::fs::create_dir_all(dir.join("sprites")).unwrap();
+    std::fs::write(dir.join("sprites/good.png"), fixture_png()).unwrap();
+    std::fs::write(
+        dir.join("pokedex.csv"),
+        format!(
+            "id,name,sprite,description\n\
+             0001,Good,sprites/good.png,A heart.\n\
+             {bad}\n\
+             0005,AlsoGood,sprites/good.png,Another heart.\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// Each malformed record, the line the error names, the words of the reason, and the ids a
+/// lenient build keeps (a quote left open swallows the rows up to the next quote: they are
+/// reported within the one skipped record).
+const MALFORMED: [(&str, u64, &str, &[u32]); 5] = [
+    (
+        "0002,Commas,sprites/good.png,Unquoted, with commas, cut",
+        3,
+        "6 fields, the header has 4",
+        &[1, 5],
+    ),
+    (
+        "0002,Short,sprites/good.png",
+        3,
+        "3 fields, the header has 4",
+        &[1, 5],
+    ),
+    (
+        "0002,Open,sprites/good.png,\"Never closed.\n0003,Next,sprites/good.png,Swallowed.",
+        3,
+        "unterminated quote (the field runs to the end of the file, swallowing lines 4 to 5)",
+        &[1],
+    ),
+    (
+        "0002,Open,sprites/good.png,\"Never closed.\n0003,Next,sprites/good.png,\"Swallowed.\"",
+        3,
+        "text after the closing quote of a field opened on line 3, on line 4",
+        &[1, 5],
+    ),
+    (
+        "0002,Stray,sprites/good.png,A \"quoted\" word",
+        3,
+        "a quote inside an unquoted field",
+        &[1, 5],
+    ),
+];
+
+#[test]
+fn malformed_csv_records_stop_the_build_naming_the_line() {
+    for (bad, line, reason, _) in MALFORMED {
+        let tmp = tempfile::tempdir().unwrap();
+        source_with(tmp.path(), bad);
+        match build(tmp.path(), &BuildOptions::default(), &|| {}) {
+            Err(BuildError::Malformed {
+                line: l, reason: r, ..
+            }) => {
+                assert_eq!(l, line, "{bad:?}: {r}");
+                assert!(r.contains(reason), "{bad:?}: {r}");
+            }
+            other => panic!("{bad:?}: {other:?}"),
+        }
+        let out = tmp.path().join("d.pxds");
+        let a = Command::cargo_bin("pxby")
+            .unwrap()
+            .args(["dataset", "build", "--source"])
+            .arg(tmp.path())
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!("pokedex.csv line {line}: {reason}")),
+            "{bad:?}: {stderr}"
+        );
+        assert!(!out.exists(), "{bad:?}");
+    }
+}
+
+#[test]
+fn lenient_skips_malformed_records_and_reports_them() {
+    for (bad, line, reason, kept) in MALFORMED {
+        let tmp = tempfile::tempdir().unwrap();
+        source_with(tmp.path(), bad);
+        let (ds, report) = build(tmp.path(), &lenient(), &|| {}).unwrap();
+        assert_eq!(
+            ds.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            kept,
+            "{bad:?}"
+        );
+        assert_eq!(report.skipped.len(), 1, "{bad:?}: {:?}", report.skipped);
+        assert_eq!(report.skipped[0].line, line, "{bad:?}");
+        assert!(report.skipped[0].reason.contains(reason), "{bad:?}");
+    }
+}
+
+#[test]
+fn sprite_paths_may_not_leave_the_source_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("src");
+    std::fs::create_dir_all(s.join("sprites")).unwrap();
+    std::fs::write(s.join("sprites/good.png"), fixture_png()).unwrap();
+    // Valid images outside the folder, by an absolute path and through `..`.
+    let outside = tmp.path().join("outside.png");
+    std::fs::write(&outside, fixture_png()).unwrap();
+    std::fs::write(
+        s.join("pokedex.csv"),
+        format!(
+            "id,name,sprite,description\n\
+             0001,Good,sprites/good.png,A heart.\n\
+             0002,Absolute,{},A heart.\n\
+             0003,Dotdot,../outside.png,A heart.\n\
+             0004,Inner,sprites/../../outside.png,A heart.\n\
+             0005,AlsoGood,./sprites/good.png,A heart.\n",
+            outside.display()
+        ),
+    )
+    .unwrap();
+    let (ds, report) = build(&s, &BuildOptions::default(), &|| {}).unwrap();
+    assert_eq!(ds.items.iter().map(|i| i.id).collect::<Vec<_>>(), [1, 5]);
+    let skipped: Vec<(u64, &str)> = report
+        .skipped
+        .iter()
+        .map(|k| (k.line, k.reason.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    for (_, reason) in &skipped {
+        assert!(reason.contains("leaves the source folder"), "{reason}");
+    }
+    assert!(!report.inputs.contains(&outside));
 }

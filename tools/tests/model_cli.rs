@@ -1,6 +1,8 @@
 //! `pxby eval` and `pxby generate` on the real binary, with a seeded random model written by
 //! `pxby_core::format::write_model` and a small dataset made in the test.
 
+mod common;
+
 use assert_cmd::Command;
 use pxby_core::config::ModelConfig;
 use pxby_core::format::{Metadata, random_weights, write_model};
@@ -169,4 +171,57 @@ fn bad_inputs_are_clear_errors() {
     let out = run(&["generate", "--window", "48"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("32 or 64"));
+}
+
+/// `pxby generate` with nothing but a model and a seed makes a well-formed card: structured
+/// generation is the default (free sampling, the old default, gave "[sprite: 1 rows x 1182
+/// columns]" for these seeds with the shipped model).
+#[test]
+fn generate_defaults_make_well_formed_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::fixtures_dir().join("models/default-int8.pxby");
+    for seed in ["1", "2", "3"] {
+        let card = dir.path().join(format!("card{seed}.png"));
+        let out = Command::cargo_bin("pxby")
+            .unwrap()
+            .args(["generate", "--seed", seed, "--model"])
+            .arg(&model)
+            .arg("--out")
+            .arg(&card)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut lines = stdout.lines();
+        let header = lines.next().unwrap_or_default();
+        let (h, w) = pxby_tools_header(header).unwrap_or_else(|| panic!("seed {seed}: {stdout}"));
+        assert_eq!(
+            lines.next(),
+            Some(format!("[sprite: {h} rows x {w} columns]").as_str()),
+            "seed {seed}: {stdout}"
+        );
+        assert!(
+            !lines.next().unwrap_or_default().trim().is_empty(),
+            "seed {seed}: no caption"
+        );
+    }
+    // --free still samples freely; --free and --structured together are refused.
+    let out = Command::cargo_bin("pxby")
+        .unwrap()
+        .args(["generate", "--free", "--structured", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.path().join("x.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `(h, w)` of a header line, by the one codec.
+fn pxby_tools_header(line: &str) -> Option<(u16, u16)> {
+    pxby_core::header::parse(format!("{line}\n")).ok()
 }

@@ -17,6 +17,7 @@ fn first_30(mode: Downsample, max_size: u16) -> Dataset {
         max_size,
         limit: Some(30),
         mode,
+        lenient: false,
     };
     let (ds, report) = build(&common::pokemon_dir(), &opts, &|| {}).unwrap();
     assert_eq!(report.rows, 30);

@@ -105,6 +105,10 @@ pub enum PixelateError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The image file is not a regular file, or larger than
+    /// [`SPRITE`](pxby_data::input::SPRITE)'s limit, or cannot be read.
+    #[error("cannot read image {0}")]
+    Input(#[from] pxby_data::input::InputError),
     /// The bytes are not a decodable image (truncated, corrupt, unsupported format).
     #[error("cannot decode image: {0}")]
     Decode(#[from] image::ImageError),
@@ -160,10 +164,7 @@ pub fn pixelate_bytes(bytes: &[u8], opts: &PixelateOptions) -> Result<Sprite, Pi
 
 /// Reads an image file and pixelates it.
 pub fn pixelate_file(path: &Path, opts: &PixelateOptions) -> Result<Sprite, PixelateError> {
-    let bytes = std::fs::read(path).map_err(|source| PixelateError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = pxby_data::input::read_input(path, pxby_data::input::SPRITE)?;
     pixelate_bytes(&bytes, opts)
 }
 

@@ -6,7 +6,9 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use pxby_data::dataset::{Dataset, MAGIC, Split, Stats};
+use pxby_data::dataset::{Dataset, DatasetError, MAGIC, Split, Stats};
+use pxby_data::input::{self, read_input};
+use pxby_data::paths::refuse_overwriting_inputs;
 use pxby_tools::builder::{BuildOptions, BuildReport, build};
 use pxby_tools::pixelate::Downsample;
 use pxby_tools::preview::{SheetOptions, contact_sheet};
@@ -40,6 +42,10 @@ pub struct BuildArgs {
     /// Also write a contact sheet (`DIR/contact_sheet.png`) of the built sprites.
     #[arg(long, value_name = "DIR")]
     pub preview: Option<PathBuf>,
+    /// Skip malformed CSV records (more or fewer fields than the header, an unterminated or
+    /// misplaced quote) with a reported reason, instead of stopping at the first one.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// `pxby dataset preview`.
@@ -72,6 +78,50 @@ pub struct InspectArgs {
     pub file: PathBuf,
 }
 
+/// `text` with control characters (ANSI escapes, NUL, ...) escaped, so that text from a file
+/// cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Loads a model from its file's bytes; errors name the file, and a dataset file is called one.
+fn load_model<'a>(path: &Path, bytes: &'a [u8]) -> Result<pxby_core::Model<'a>, CliError> {
+    if bytes.starts_with(&MAGIC) {
+        return Err(format!("{}: a dataset file, not a model file", path.display()).into());
+    }
+    pxby_core::Model::from_bytes(bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// Reads a dataset file; errors name the file, and a model file is called one.
+fn read_dataset(path: &Path) -> Result<Dataset, CliError> {
+    Dataset::read(path).map_err(|e| match e {
+        DatasetError::Input(e) => e.to_string().into(),
+        DatasetError::BadMagic if starts_with(path, &pxby_core::format::MAGIC) => {
+            format!("{}: a model file, not a dataset file", path.display()).into()
+        }
+        e => format!("{}: {e}", path.display()).into(),
+    })
+}
+
+/// Whether the file at `path` starts with `magic`.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    use std::io::Read;
+    let mut head = vec![0; magic.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == magic
+}
+
 fn progress_bar(len: u64) -> ProgressBar {
     let pb = ProgressBar::new(len);
     if let Ok(style) = ProgressStyle::with_template(
@@ -82,13 +132,16 @@ fn progress_bar(len: u64) -> ProgressBar {
     pb
 }
 
-/// Counts the data rows of a CSV cheaply (for the progress bar length).
+/// Counts the data rows of a CSV cheaply (for the progress bar length; 0 when it cannot be
+/// read, which the build then reports).
 fn count_rows(csv: &Path) -> u64 {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(csv)
-        .map(|mut r| r.byte_records().count() as u64)
-        .unwrap_or(0)
+    read_input(csv, input::CSV).map_or(0, |bytes| {
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(bytes.as_slice())
+            .byte_records()
+            .count() as u64
+    })
 }
 
 /// Runs `pxby dataset build`.
@@ -102,12 +155,35 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         max_size: args.max_size,
         limit: args.limit,
         mode: args.mode.into(),
+        lenient: args.lenient,
     };
     let (ds, report) = build(&args.source, &opts, &|| pb.inc(1))?;
     pb.finish_and_clear();
+    let sheet = args
+        .preview
+        .as_ref()
+        .map(|dir| dir.join("contact_sheet.png"));
+    for out in std::iter::once(&args.out).chain(&sheet) {
+        refuse_overwriting_inputs(out, &report.inputs)?;
+    }
     if ds.items.is_empty() {
         print_report(&ds, &report);
         return Err("no usable item: nothing written".into());
+    }
+    // The contact sheet first: a failing --preview leaves --out as it was.
+    if let (Some(dir), Some(path)) = (&args.preview, &sheet) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("--preview {}: {e}", dir.display()))?;
+        write_sheet(
+            &ds,
+            path,
+            &SheetOptions {
+                max_size: ds.max_size,
+                ..SheetOptions::default()
+            },
+            0,
+            None,
+        )
+        .map_err(|e| format!("--preview {}: {e}", path.display()))?;
     }
     ds.write(&args.out)?;
     print_report(&ds, &report);
@@ -118,19 +194,7 @@ pub fn dataset_build(args: &BuildArgs) -> Result<(), CliError> {
         start.elapsed().as_secs_f64(),
         ds.content_hash()
     );
-    if let Some(dir) = &args.preview {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("contact_sheet.png");
-        write_sheet(
-            &ds,
-            &path,
-            &SheetOptions {
-                max_size: ds.max_size,
-                ..SheetOptions::default()
-            },
-            0,
-            None,
-        )?;
+    if let Some(path) = &sheet {
         println!("preview: {}", path.display());
     }
     Ok(())
@@ -145,7 +209,7 @@ fn write_sheet(
 ) -> Result<usize, CliError> {
     let items = ds.items.get(offset..).unwrap_or(&[]);
     let items = &items[..limit.unwrap_or(usize::MAX).min(items.len())];
-    let sheet = contact_sheet(items, opts);
+    let sheet = contact_sheet(items, opts)?;
     let mut png = Vec::new();
     sheet.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
     pxby_data::atomic::write_atomic(path, &png)?;
@@ -199,15 +263,16 @@ fn print_report(ds: &Dataset, r: &BuildReport) {
         println!(
             "  line {} (id {}): {}",
             s.line,
-            s.id.as_deref().unwrap_or("?"),
-            s.reason
+            printable(s.id.as_deref().unwrap_or("?")),
+            printable(&s.reason)
         );
     }
 }
 
 /// Runs `pxby dataset preview`.
 pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
-    let ds = Dataset::read(&args.data)?;
+    refuse_overwriting_inputs(&args.out, [&args.data])?;
+    let ds = read_dataset(&args.data)?;
     let opts = SheetOptions {
         columns: args.columns,
         scale: args.scale,
@@ -221,7 +286,8 @@ pub fn dataset_preview(args: &PreviewArgs) -> Result<(), CliError> {
 /// Runs `pxby inspect`: a dataset file's statistics, or a model file's configuration,
 /// parameter count, sizes, checksum, metadata and tensor table.
 pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
-    let bytes = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    // The larger limit of the two kinds until the magic says which one it is.
+    let bytes = read_input(&args.file, input::DATASET)?;
     if bytes.starts_with(&MAGIC) {
         let ds = Dataset::from_bytes(&bytes)?;
         println!("dataset file {}", args.file.display());
@@ -231,11 +297,13 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
             bytes.len(),
             ds.max_size
         );
-        println!("source: {}", ds.source);
+        println!("source: {}", printable(&ds.source));
         println!("content hash: {}", ds.content_hash());
         print_stats(&ds.stats());
         Ok(())
     } else if bytes.starts_with(&pxby_core::format::MAGIC) {
+        // The model limit, now that it is one.
+        input::check_input(&args.file, input::MODEL)?;
         inspect_model(&args.file, &bytes)
     } else {
         Err(format!(
@@ -275,10 +343,10 @@ fn inspect_model(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         m.dataset_hash, m.epochs, m.train_seconds, m.created
     );
     if !m.notes.is_empty() {
-        println!("notes: {}", m.notes);
+        println!("notes: {}", printable(m.notes));
     }
     for metric in &m.metrics {
-        println!("metric {}: {}", metric.name, metric.value);
+        println!("metric {}: {}", printable(metric.name), metric.value);
     }
     println!("tensors:");
     for t in c.tensors() {
@@ -312,10 +380,10 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
     use pxby_data::metrics::MeanStd;
     use pxby_tools::pixelate::{PixelateOptions, pixelate_image, reconstruction_error};
     let csv_path = args.source.join(pxby_tools::builder::CSV_NAME);
+    let csv_bytes = read_input(&csv_path, input::CSV)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(&csv_path)
-        .map_err(|e| format!("{}: {e}", csv_path.display()))?;
+        .from_reader(csv_bytes.as_slice());
     let headers = rdr.headers()?.clone();
     let col = headers
         .iter()
@@ -327,7 +395,10 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
         let Ok(rec) = rec else { continue };
         let Some(sprite) = rec.get(col) else { continue };
         let t = Instant::now();
-        if let Ok(img) = image::open(args.source.join(sprite.trim())) {
+        let Ok(bytes) = read_input(&args.source.join(sprite.trim()), input::SPRITE) else {
+            continue;
+        };
+        if let Ok(img) = image::load_from_memory(&bytes) {
             decode.push(t.elapsed().as_secs_f64() * 1e3);
             images.push(img.to_rgba8());
         }
@@ -407,11 +478,10 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     use pxby_data::eval::{
         CorePredictor, EvalOptions, NextTokenOptions, evaluate_parallel, next_token,
     };
-    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
-    let model = pxby_core::Model::from_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let bytes = read_input(&args.model, input::MODEL)?;
+    let model = load_model(&args.model, &bytes)?;
     let split = Split::from(args.split);
-    let ds = Dataset::read(&args.data)?;
+    let ds = read_dataset(&args.data)?;
     let items: Vec<_> = ds
         .split(split)
         .take(args.limit.unwrap_or(usize::MAX))
@@ -474,8 +544,8 @@ pub struct GenerateArgs {
     /// Model file (`.pxby`), e.g. fixtures/models/default-int8.pxby.
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Prompt: a sprite size header such as "(25, 22)"; the sprite and its description follow.
-    /// Without it the model writes the header too.
+    /// Prompt: a sprite size header such as "(25, 22)", each side 1..=32; the sprite and its
+    /// description follow. Without it the model writes the header too.
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
     /// Seed of the sampler (the same seed gives the same card on every machine and on the
@@ -488,9 +558,14 @@ pub struct GenerateArgs {
     /// Sample among the K most likely tokens (0: all of them).
     #[arg(long, default_value_t = 8)]
     pub top_k: u8,
-    /// Force a well-formed sprite: row ends at the header's width, exactly its height of rows,
-    /// only colours inside the image, then a caption.
+    /// Free sampling: the model may put any token anywhere, so the sprite may come out ragged
+    /// or never close. Without it generation is structured: a well-formed header, rows that end
+    /// at the header's width, exactly its height of rows, only colours inside the image, then a
+    /// caption.
     #[arg(long)]
+    pub free: bool,
+    /// Structured generation (the default; accepted for scripts that name it).
+    #[arg(long, conflicts_with = "free")]
     pub structured: bool,
     /// Context window in tokens, as on the device (32 or 64).
     #[arg(long, default_value_t = 64, value_parser = parse_window)]
@@ -542,17 +617,28 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
             format!("--prompt must be a sprite header such as \"(25, 22)\", got {p:?}: {e}")
         })?),
     };
-    let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
-    let model = pxby_core::Model::from_bytes(&bytes)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    // The largest sprite the handheld generates (pxby-core's structured grammar, either mode).
+    let max_side = u16::from(pxby_core::generate::Options::default().max_side);
+    if let Some((h, w)) = size
+        && (h > max_side || w > max_side)
+    {
+        return Err(format!(
+            "--prompt ({h}, {w}): each side must be 1..={max_side} (the largest sprite the \
+             handheld generates)"
+        )
+        .into());
+    }
+    refuse_overwriting_inputs(&args.out, [&args.model])?;
+    let bytes = read_input(&args.model, input::MODEL)?;
+    let model = load_model(&args.model, &bytes)?;
     let opts = Options {
         seed: args.seed,
         temperature: args.temperature,
         top_k: args.top_k,
-        mode: if args.structured {
-            Mode::Structured
-        } else {
+        mode: if args.free {
             Mode::Free
+        } else {
+            Mode::Structured
         },
         window: args.window,
         max_tokens: args.max_tokens as usize,

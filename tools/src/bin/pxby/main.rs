@@ -62,6 +62,9 @@ enum DatasetCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    // A closed stdout (`pxby inspect m.pxby | head -c1`) ends the command quietly, killed by
+    // SIGPIPE like any Unix filter (status 141 in a shell), instead of a panic in `println!`.
+    sigpipe::reset();
     let result = match Cli::parse().command {
         Command::Dataset(DatasetCommand::Build(a)) => cli::dataset_build(&a),
         Command::Dataset(DatasetCommand::Preview(a)) => cli::dataset_preview(&a),
