@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::TensorSpec;
+use crate::fixed::Requant;
 use crate::math::{abs, round_i32};
 
 /// How a tensor's values are stored.
@@ -30,6 +31,13 @@ pub enum WeightType {
     F32,
     /// Signed bytes with one little-endian f32 scale per output row (stored before the bytes).
     I8,
+    /// Integer inference (int8 weights, int16 activations, no floating point at run time):
+    /// matrices are `rows` little-endian `i16` multipliers, then `rows` `u8` shifts (one
+    /// [`crate::fixed::Requant`] per output row, with a 15-bit multiplier), then the i8 values,
+    /// then zero padding to a multiple of 4; vectors are little-endian `i32` (biases in accumulator units, `σ(alpha)`
+    /// in Q15, LayerNorm weights as int16 values). What each number means is documented in
+    /// [`crate::format`].
+    Int,
 }
 
 impl WeightType {
@@ -44,6 +52,8 @@ impl WeightType {
         match self {
             WeightType::F32 => 4 * n,
             WeightType::I8 => (4 * spec.shape[0] as u64 + n).div_ceil(4) * 4,
+            WeightType::Int if spec.quantisable => (3 * spec.shape[0] as u64 + n).div_ceil(4) * 4,
+            WeightType::Int => 4 * n,
         }
     }
 
@@ -69,6 +79,9 @@ impl WeightType {
                     payload.push(0);
                 }
             }
+            // Integer tensors are quantised against activation scales, which one tensor alone
+            // does not know: `crate::calibrate` encodes them.
+            WeightType::Int => {}
         }
     }
 }
@@ -136,6 +149,26 @@ fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
     dot(q, x, |[b]: [u8; 1]| b as i8 as f32)
 }
 
+/// `Σ w[i] · x[i]` of i8 weights (as bytes) and i16 activations in one `i32` accumulator, over
+/// the shorter length. Pairs of products are added before the accumulator, the shape that
+/// becomes `smlad` on the Cortex-M4 and vector multiply-adds on x86_64; integer addition is
+/// associative, so any order gives the same result.
+#[inline(always)]
+pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let (wp, wr) = w.as_chunks::<2>();
+    let (xp, xr) = x.as_chunks::<2>();
+    let mut acc = 0i32;
+    for (w, x) in wp.iter().zip(xp) {
+        acc += w[0] as i8 as i32 * x[0] as i32 + w[1] as i8 as i32 * x[1] as i32;
+    }
+    for (&w, &x) in wr.iter().zip(xr) {
+        acc += w as i8 as i32 * x as i32;
+    }
+    acc
+}
+
 /// A read-only view of one tensor inside a model file, as `rows × cols` (vectors are
 /// `len × 1`). Values are decoded on the fly from the borrowed bytes (no alignment needed).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -170,6 +203,8 @@ impl<'a> Tensor<'a> {
         let ok = match dtype {
             WeightType::F32 => n.checked_mul(4)? == data.len() && scales.is_empty(),
             WeightType::I8 => n == data.len() && rows.checked_mul(4)? == scales.len(),
+            WeightType::Int if scales.is_empty() => n.checked_mul(4)? == data.len(),
+            WeightType::Int => n == data.len() && rows.checked_mul(3)? == scales.len(),
         };
         ok.then_some(Tensor {
             dtype,
@@ -181,17 +216,31 @@ impl<'a> Tensor<'a> {
     }
 
     /// A view of one tensor as a model file stores it ([`WeightType::stored_len`] bytes, as
-    /// [`WeightType::encode`] writes them). `None` if `bytes` is too short.
+    /// [`WeightType::encode`] writes them). `matrix`: the tensor is a weight matrix
+    /// ([`TensorSpec::quantisable`]). `None` if `bytes` is too short.
     pub(crate) fn from_stored(
         dtype: WeightType,
+        matrix: bool,
         rows: usize,
         cols: usize,
         bytes: &'a [u8],
     ) -> Option<Self> {
+        let per_row = match dtype {
+            WeightType::Int if matrix => 3,
+            WeightType::I8 => 4,
+            _ => 0,
+        };
         match dtype {
             WeightType::F32 => Tensor::new(dtype, rows, cols, bytes, &[]),
-            WeightType::I8 => {
-                let (scales, rest) = bytes.split_at_checked(rows.checked_mul(4)?)?;
+            WeightType::Int if !matrix => Tensor::new(
+                dtype,
+                rows,
+                cols,
+                bytes.get(..rows.checked_mul(cols)? * 4)?,
+                &[],
+            ),
+            WeightType::I8 | WeightType::Int => {
+                let (scales, rest) = bytes.split_at_checked(rows.checked_mul(per_row)?)?;
                 Tensor::new(
                     dtype,
                     rows,
@@ -228,23 +277,81 @@ impl<'a> Tensor<'a> {
         self.len() == 0
     }
 
-    /// The stored value at `(r, c)` before scaling (f32, or the i8 as f32).
+    /// The stored value at `(r, c)` before scaling (f32, the i8 as f32, or for integer
+    /// vectors the i32 as f32).
     #[inline]
     pub fn raw(&self, r: usize, c: usize) -> f32 {
         let i = r * self.cols + c;
         match self.dtype {
             WeightType::F32 => f32_at(self.data, i),
-            WeightType::I8 => self.data[i] as i8 as f32,
+            WeightType::Int if self.scales.is_empty() => self.int_at(i) as f32,
+            WeightType::I8 | WeightType::Int => self.data[i] as i8 as f32,
         }
     }
 
-    /// The scale of row `r` (1.0 for f32 tensors).
+    /// The scale of row `r` (1.0 for f32 tensors and integer tensors, whose rows carry a
+    /// [`Requant`] instead).
     #[inline]
     pub fn scale(&self, r: usize) -> f32 {
         match self.dtype {
-            WeightType::F32 => 1.0,
+            WeightType::F32 | WeightType::Int => 1.0,
             WeightType::I8 => f32_at(self.scales, r),
         }
+    }
+
+    /// True for an integer matrix (i8 values and one [`Requant`] per row).
+    #[inline]
+    pub fn is_int_matrix(&self) -> bool {
+        self.dtype == WeightType::Int && !self.scales.is_empty()
+    }
+
+    /// Element `i` of an integer vector (`i32`); 0 for anything else or out of range.
+    #[inline]
+    pub fn int_at(&self, i: usize) -> i32 {
+        if self.dtype != WeightType::Int || !self.scales.is_empty() {
+            return 0;
+        }
+        match self.data.get(4 * i..4 * i + 4) {
+            Some(b) => i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => 0,
+        }
+    }
+
+    /// The i8 values of row `r` of an int8 or integer matrix, as bytes (empty otherwise).
+    #[inline]
+    pub fn row_i8(&self, r: usize) -> &'a [u8] {
+        match self.dtype {
+            WeightType::I8 | WeightType::Int if !self.scales.is_empty() => self
+                .data
+                .get(r * self.cols..(r + 1) * self.cols)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The requantisation factor of row `r` of an integer matrix ([`Requant::ONE`] otherwise).
+    #[inline]
+    pub fn requant(&self, r: usize) -> Requant {
+        if !self.is_int_matrix() {
+            return Requant::ONE;
+        }
+        match (
+            self.scales.get(2 * r..2 * r + 2),
+            self.scales.get(2 * self.rows + r),
+        ) {
+            (Some(m), Some(&shift)) => Requant {
+                multiplier: i16::from_le_bytes([m[0], m[1]]) as i32,
+                shift: shift as u32,
+            },
+            _ => Requant::ONE,
+        }
+    }
+
+    /// `Σ_c w[r][c] · x[c]` of an integer matrix row over `min(cols, x.len())` elements, in an
+    /// `i32` accumulator (loading bounds `cols` so that it cannot overflow).
+    #[inline]
+    pub fn dot_row_i16(&self, r: usize, x: &[i16]) -> i32 {
+        dot_i8_i16(self.row_i8(r), x)
     }
 
     /// The dequantised value at `(r, c)`: `raw · scale`.
@@ -253,7 +360,7 @@ impl<'a> Tensor<'a> {
         self.raw(r, c) * self.scale(r)
     }
 
-    /// The dequantised element at flat index `i` (row-major).
+    /// The dequantised element at flat index `i` (row-major; raw for integer tensors).
     #[inline]
     pub fn at(&self, i: usize) -> f32 {
         if self.cols <= 1 {
@@ -273,6 +380,9 @@ impl<'a> Tensor<'a> {
         match self.dtype {
             WeightType::F32 => dot_f32_le(&self.data[4 * r * self.cols..][..4 * n], x),
             WeightType::I8 => dot_i8(&self.data[r * self.cols..][..n], x) * f32_at(self.scales, r),
+            WeightType::Int => (0..n)
+                .map(|c| self.raw(r, c) * x[c])
+                .fold(0.0, |a, b| a + b),
         }
     }
 

@@ -223,6 +223,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             b.layer.as_flattened_mut(),
             b.work.as_flattened_mut(),
             &mut b.logits,
+            &mut (),
         );
         &b.logits
     }

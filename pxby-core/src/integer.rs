@@ -1,0 +1,406 @@
+//! The integer-only forward pass of a [`WeightType::Int`](crate::quant::WeightType::Int) model:
+//! int8 weights, int16 activations, `i32` accumulators, requantisation by multiplier and shift
+//! ([`crate::fixed`]), sigmoid and tanh by int16 tables. No floating point at all (this module
+//! denies `clippy::float_arithmetic`), so the result is the same on every target.
+//!
+//! The pieces, in the order a token meets them:
+//! 1. [`Model::int_embed`]: PxByEmbed in fixed point. Embedding rows are requantised to the
+//!    mix scale; the 3x3 convolution runs on them (int8 × int16); the mix
+//!    `σ(α)·x + (1 − σ(α))·conv` uses `σ(α)` in Q15; the projection requantises to the
+//!    projection scale; LayerNorm centres exactly (sums times `dim`), takes the integer square
+//!    root of the variance (plus epsilon in the same units) and divides, giving `z` at
+//!    `2^-NORM_BITS`, then `z · g + b` is requantised to the embedding output scale.
+//! 2. [`Model::int_project`]: the first LSTM layer's input projections `W_ih · x + b_ih` of
+//!    both directions, requantised to gate units (Q4.11). They depend on the token only, so the
+//!    generator computes them once, when the token enters the window.
+//! 3. [`Model::int_forward`]: the LSTM stack over the window. Per step and row the recurrent
+//!    part `W_hh · h + b_hh` is requantised to Q4.11 and added; `i, f, o = σ`, `g = tanh` from
+//!    the tables (Q15); `c' = f·c + i·g` with the cell at `2^-cell_shift` (per LSTM, from
+//!    calibration); `h = o · tanh(c')` in Q15. Layers after the first compute their input
+//!    projections in the same way from the previous layer's Q15 outputs.
+//! 4. The head: `W · h_last + b` requantised to logits at `2^-LOGIT_BITS` (`i32`).
+//!
+//! ```
+//! use pxby_core::calibrate::{calibrate, write_int_model};
+//! use pxby_core::config::ModelConfig;
+//! use pxby_core::format::{random_weights, write_model, Metadata};
+//! use pxby_core::quant::WeightType;
+//! use pxby_core::{context::contexts, vocab::VOCAB_SIZE, Model};
+//! let cfg = ModelConfig { dim: 27, d_state: 8, ..ModelConfig::PAPER_BEST };
+//! let w = random_weights(&cfg, 3, 1.0);
+//! let list: Vec<(&str, &[f32])> = w.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+//! let f32_bytes = write_model(&cfg, &Metadata::default(), WeightType::F32, &list)?;
+//! let window: Vec<_> = contexts(&[30, 31, 32, 2, 33, 34, 35]).collect();
+//! let ranges = calibrate(&Model::from_bytes(&f32_bytes)?, [window.as_slice()])?;
+//! let bytes = write_int_model(&cfg, &Metadata::default(), &list, &ranges)?;
+//! let model = Model::from_bytes(&bytes)?;
+//! let mut scratch = vec![0i16; model.int_scratch_len_for(window.len())];
+//! let mut logits = [0i32; VOCAB_SIZE];
+//! model.int_logits_for(&window, &mut scratch, &mut logits)?;
+//! # Ok::<(), pxby_core::Error>(())
+//! ```
+#![deny(clippy::float_arithmetic)]
+
+use crate::config::{Direction, Embed, LstmPart, Slot};
+use crate::context::{CENTRE, Context};
+use crate::error::Error;
+use crate::fixed::{
+    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, div_round, isqrt, lookup, sat16, shift_round,
+};
+use crate::intparams::{IntParams, MAX_INT_COLS};
+use crate::model::Model;
+use crate::quant::Tensor;
+use crate::vocab::VOCAB_SIZE;
+use crate::weights::LstmWeights;
+
+/// `R(W[r] · x + b[r])` saturated to `i16`: one output row of an integer matrix.
+#[inline(always)]
+fn row_out(w: &Tensor<'_>, b: &Tensor<'_>, r: usize, x: &[i16]) -> i16 {
+    w.requant(r)
+        .to_i16(w.dot_row_i16(r, x) as i64 + b.int_at(r) as i64)
+}
+
+impl<'a> Model<'a> {
+    fn int_or_unsupported(&self) -> Result<&IntParams<'a>, Error> {
+        self.int.as_ref().ok_or(Error::Unsupported)
+    }
+
+    /// Values per token of the first layer's input projections: `4 · first_hidden` per
+    /// direction, forward then reverse.
+    pub fn int_proj_len(&self) -> usize {
+        let dirs = if self.config().bidirectional { 2 } else { 1 };
+        4 * self.config().first_hidden() * dirs
+    }
+
+    /// `i16` scratch of [`Model::int_forward`] for a window of `window` tokens: the layer
+    /// buffer (`window · d_state`), the cell state and one hidden row (`2 · d_state`).
+    pub fn int_scratch_len(&self, window: usize) -> usize {
+        (window + 2) * self.d_state()
+    }
+
+    /// `i16` scratch of [`Model::int_logits_for`]: the projections of every token, one
+    /// embedding and [`Model::int_scratch_len`].
+    pub fn int_scratch_len_for(&self, window: usize) -> usize {
+        window * self.int_proj_len() + self.dim() + self.int_scratch_len(window)
+    }
+
+    /// PxByEmbed of one context in fixed point into `out[..dim]`, at the embedding output
+    /// scale. Errors: not an integer model, `out` too short, a context cell outside the
+    /// vocabulary.
+    pub fn int_embed(&self, ctx: &Context, out: &mut [i16]) -> Result<(), Error> {
+        let p = self.int_or_unsupported()?;
+        let d = self.dim();
+        if out.len() < d {
+            return Err(Error::BufferTooSmall {
+                needed: d,
+                got: out.len(),
+            });
+        }
+        if let Some(&t) = ctx.iter().find(|&&t| t as usize >= VOCAB_SIZE) {
+            return Err(Error::InvalidToken(t));
+        }
+        let out = &mut out[..d];
+        let w = &self.weights;
+        let embedding = w.get(Slot::Embedding);
+        let emb = |tok: u8, ch: usize| {
+            let tok = tok as usize;
+            let q = embedding.row_i8(tok).get(ch).map_or(0, |&b| b as i8 as i64);
+            embedding.requant(tok).to_i16(q)
+        };
+        if self.config().embed == Embed::Center {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = emb(ctx[CENTRE], j);
+            }
+            return Ok(());
+        }
+        let e = self.config().embed_inner();
+        let n = 9 * e; // ≤ MAX_INT_COLS: the projection's width, checked at load
+        let mut x = [0i16; MAX_INT_COLS];
+        for ch in 0..e {
+            for (pos, &tok) in ctx.iter().enumerate() {
+                x[ch * 9 + pos] = emb(tok, ch);
+            }
+        }
+        let alpha = w.get(Slot::Alpha);
+        let mut m = [0i16; MAX_INT_COLS];
+        if self.config().embed == Embed::PxBy {
+            let (conv_w, conv_b) = (w.get(Slot::ConvWeight), w.get(Slot::ConvBias));
+            for ch in 0..e {
+                let row = conv_w.row_i8(ch);
+                for pos in 0..9 {
+                    let (pr, pc) = (pos / 3, pos % 3);
+                    let mut acc = 0i32;
+                    for ci in 0..e {
+                        for kr in 0..3 {
+                            let r = pr + kr;
+                            if !(1..=3).contains(&r) {
+                                continue;
+                            }
+                            for kc in 0..3 {
+                                let c = pc + kc;
+                                if !(1..=3).contains(&c) {
+                                    continue;
+                                }
+                                let q = (r - 1) * 3 + (c - 1);
+                                let wv = row.get(ci * 9 + kr * 3 + kc).map_or(0, |&b| b as i8);
+                                acc += wv as i32 * x[ci * 9 + q] as i32;
+                            }
+                        }
+                    }
+                    let cv = conv_w
+                        .requant(ch)
+                        .to_i16(acc as i64 + conv_b.int_at(ch) as i64);
+                    let a = alpha.int_at(pos);
+                    let mix = a * x[ch * 9 + pos] as i32 + ((1 << ALPHA_BITS) - a) * cv as i32;
+                    m[ch * 9 + pos] = sat16(shift_round(mix as i64, ALPHA_BITS));
+                }
+            }
+        } else {
+            for ch in 0..e {
+                for pos in 0..9 {
+                    let v = alpha.int_at(pos) as i64 * x[ch * 9 + pos] as i64;
+                    m[ch * 9 + pos] = sat16(shift_round(v, ALPHA_BITS));
+                }
+            }
+        }
+        let (proj_w, proj_b) = (w.get(Slot::ProjWeight), w.get(Slot::ProjBias));
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = row_out(proj_w, proj_b, j, &m[..n]);
+        }
+        self.int_layer_norm(p, out);
+        Ok(())
+    }
+
+    /// LayerNorm in integers, in place: from the projection scale to the embedding scale.
+    fn int_layer_norm(&self, p: &IntParams<'_>, y: &mut [i16]) {
+        let (norm_w, norm_b) = (
+            self.weights.get(Slot::NormWeight),
+            self.weights.get(Slot::NormBias),
+        );
+        let d = y.len() as i64;
+        let sum: i64 = y.iter().map(|&v| v as i64).sum();
+        // Centred values times d (exact): yc = d·y − Σy.
+        let yc = |v: i16| v as i64 * d - sum;
+        let sq: i64 = y.iter().map(|&v| yc(v) * yc(v)).sum();
+        // Variance + eps, times d²: Σyc² / d + eps · d².
+        let var = (sq / d) as u64 + p.ln_eps as u64 * (d * d) as u64;
+        let bits = 64 - var.leading_zeros();
+        let k = if bits >= 62 {
+            0
+        } else {
+            ((62 - bits) / 2).min(8)
+        };
+        let sd = isqrt(var << (2 * k)) as i64; // √var · 2^k
+        for (j, o) in y.iter_mut().enumerate() {
+            let z = if sd == 0 {
+                0
+            } else {
+                div_round(yc(*o) << (NORM_BITS + k), sd)
+            };
+            *o = p
+                .norm
+                .to_i16(z * norm_w.int_at(j) as i64 + norm_b.int_at(j) as i64);
+        }
+    }
+
+    /// The first LSTM layer's input projections `W_ih · x + b_ih` of an embedding `x` (at the
+    /// embedding scale), for the forward and (if bidirectional) the reverse direction, in gate
+    /// units, into `out[..int_proj_len]`.
+    pub fn int_project(&self, x: &[i16], out: &mut [i16]) -> Result<(), Error> {
+        self.int_or_unsupported()?;
+        let n = self.int_proj_len();
+        if out.len() < n || x.len() < self.dim() {
+            return Err(Error::BufferTooSmall {
+                needed: n,
+                got: out.len(),
+            });
+        }
+        let dirs: &[Direction] = if self.config().bidirectional {
+            &[Direction::Forward, Direction::Reverse]
+        } else {
+            &[Direction::Forward]
+        };
+        let g = 4 * self.config().first_hidden();
+        for (k, &dir) in dirs.iter().enumerate() {
+            let l = self.weights.lstm(0, dir);
+            let (w, b) = (l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh));
+            for (r, o) in out[k * g..(k + 1) * g].iter_mut().enumerate() {
+                *o = row_out(w, b, r, &x[..self.dim()]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Logits of a window of contexts on the integer path (embedding, projections, LSTM stack,
+    /// head), at `2^-LOGIT_BITS`. `scratch` needs [`Model::int_scratch_len_for`] values.
+    pub fn int_logits_for(
+        &self,
+        contexts: &[Context],
+        scratch: &mut [i16],
+        logits: &mut [i32; VOCAB_SIZE],
+    ) -> Result<(), Error> {
+        self.int_or_unsupported()?;
+        let (l, pl, d) = (contexts.len(), self.int_proj_len(), self.dim());
+        let need = self.int_scratch_len_for(l);
+        if scratch.len() < need {
+            return Err(Error::BufferTooSmall {
+                needed: need,
+                got: scratch.len(),
+            });
+        }
+        let (proj, rest) = scratch.split_at_mut(l * pl);
+        let (x, rest) = rest.split_at_mut(d);
+        for (ctx, out) in contexts.iter().zip(proj.chunks_exact_mut(pl)) {
+            self.int_embed(ctx, x)?;
+            self.int_project(x, out)?;
+        }
+        let (buf, work) = rest.split_at_mut(l * self.d_state());
+        self.int_forward(|t| &proj[t * pl..(t + 1) * pl], l, buf, work, logits);
+        Ok(())
+    }
+
+    /// The LSTM stack and the head over a window of `len` tokens whose first-layer input
+    /// projections `proj(t)` ([`Model::int_project`]) are given. `buf` holds `len · d_state`
+    /// values, `work` `2 · d_state`. Does nothing for a file that is not integer.
+    pub fn int_forward<'r>(
+        &self,
+        proj: impl Fn(usize) -> &'r [i16],
+        len: usize,
+        buf: &mut [i16],
+        work: &mut [i16],
+        logits: &mut [i32; VOCAB_SIZE],
+    ) {
+        let Some(p) = self.int.as_ref() else {
+            return;
+        };
+        let s = self.d_state();
+        let buf = &mut buf[..len * s];
+        let (c, tmp) = work.split_at_mut(s);
+        let tmp = &mut tmp[..s];
+        let h0 = self.config().first_hidden();
+        let g0 = 4 * h0;
+        let cfg = *self.config();
+        // First layer, forward: buf[t][..H].
+        let fwd = self.weights.lstm(0, Direction::Forward);
+        let cs = p.cell_shift(&cfg, 0, Direction::Forward);
+        c[..h0].fill(0);
+        for t in 0..len {
+            let (done, row) = buf.split_at_mut(t * s);
+            let prev = (t > 0).then(|| &done[(t - 1) * s..(t - 1) * s + h0]);
+            let pr = proj(t);
+            lstm_step(
+                p,
+                fwd,
+                |r| pr[r] as i32,
+                prev,
+                cs,
+                &mut c[..h0],
+                &mut row[..h0],
+            );
+        }
+        // Reverse: buf[t][H..2H], t = L−1..0.
+        if cfg.bidirectional {
+            let rev = self.weights.lstm(0, Direction::Reverse);
+            let cs = p.cell_shift(&cfg, 0, Direction::Reverse);
+            c[..h0].fill(0);
+            for t in (0..len).rev() {
+                let (head, tail) = buf.split_at_mut((t + 1) * s);
+                let prev = (t + 1 < len).then(|| &tail[h0..2 * h0]);
+                let pr = proj(t);
+                lstm_step(
+                    p,
+                    rev,
+                    |r| pr[g0 + r] as i32,
+                    prev,
+                    cs,
+                    &mut c[..h0],
+                    &mut head[t * s + h0..t * s + 2 * h0],
+                );
+            }
+        }
+        // Layers 1.., in place through `tmp`.
+        for k in 1..cfg.depth as usize {
+            let layer = self.weights.lstm(k, Direction::Forward);
+            let (w_ih, b_ih) = (layer.get(LstmPart::WeightIh), layer.get(LstmPart::BiasIh));
+            let cs = p.cell_shift(&cfg, k, Direction::Forward);
+            c.fill(0);
+            for t in 0..len {
+                let (done, row) = buf.split_at_mut(t * s);
+                let prev = (t > 0).then(|| &done[(t - 1) * s..t * s]);
+                let x = &row[..s];
+                lstm_step(
+                    p,
+                    layer,
+                    |r| row_out(w_ih, b_ih, r, x) as i32,
+                    prev,
+                    cs,
+                    c,
+                    tmp,
+                );
+                row[..s].copy_from_slice(tmp);
+            }
+        }
+        let (head_w, head_b) = (
+            self.weights.get(Slot::HeadWeight),
+            self.weights.get(Slot::HeadBias),
+        );
+        let zeros = [0i16; 0];
+        let last: &[i16] = if len == 0 {
+            &zeros
+        } else {
+            &buf[(len - 1) * s..len * s]
+        };
+        for (v, l) in logits.iter_mut().enumerate() {
+            let acc = head_w.dot_row_i16(v, last) as i64 + head_b.int_at(v) as i64;
+            *l = head_w
+                .requant(v)
+                .apply(acc)
+                .clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+        }
+    }
+}
+
+/// One LSTM step over `h.len()` hidden units: `input(r)` is the input projection of gate row
+/// `r` in gate units, `prev` the previous hidden state (Q15; `None` at the first step), `c` the
+/// cell state at `2^-cs`, updated in place; the new hidden state goes to `h`.
+#[inline]
+fn lstm_step(
+    p: &IntParams<'_>,
+    l: &LstmWeights<'_>,
+    input: impl Fn(usize) -> i32,
+    prev: Option<&[i16]>,
+    cs: u32,
+    c: &mut [i16],
+    h: &mut [i16],
+) {
+    let (w_hh, b_hh) = (l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
+    let hid = h.len();
+    let pre = |r: usize| -> i32 {
+        let acc = match prev {
+            Some(x) => w_hh.dot_row_i16(r, x),
+            None => 0,
+        };
+        input(r) + w_hh.requant(r).to_i16(acc as i64 + b_hh.int_at(r) as i64) as i32
+    };
+    for j in 0..hid {
+        let i = lookup(p.sigmoid, pre(j)) as i32;
+        let f = lookup(p.sigmoid, pre(hid + j)) as i32;
+        let g = lookup(p.tanh, pre(2 * hid + j)) as i32;
+        let o = lookup(p.sigmoid, pre(3 * hid + j)) as i32;
+        // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs.
+        let cn = shift_round(f as i64 * c[j] as i64, HIDDEN_BITS)
+            + shift_round(i as i64 * g as i64, 2 * HIDDEN_BITS - cs);
+        let cn = sat16(cn);
+        c[j] = cn;
+        let c_gate = if cs >= GATE_BITS {
+            shift_round(cn as i64, cs - GATE_BITS)
+        } else {
+            (cn as i64) << (GATE_BITS - cs)
+        };
+        let th = lookup(
+            p.tanh,
+            c_gate.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+        ) as i64;
+        h[j] = sat16(shift_round(o as i64 * th, HIDDEN_BITS));
+    }
+}

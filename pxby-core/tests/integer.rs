@@ -1,0 +1,307 @@
+//! Integer files ([`WeightType::Int`]): agreement of the integer-only forward pass with the f32
+//! path on seeded random models, and one typed load-time error per kind of bad parameter.
+
+mod common;
+
+use common::*;
+use pxby_core::calibrate::{Ranges, calibrate, requant_for, write_int_model};
+use pxby_core::config::{Embed, ModelConfig};
+use pxby_core::context::Context;
+use pxby_core::error::QuantError;
+use pxby_core::fixed::{LOGIT_BITS, TABLE_LEN};
+use pxby_core::format::{ModelFile, write_model};
+use pxby_core::intparams::block_len;
+use pxby_core::math::argmax;
+use pxby_core::quant::WeightType;
+use pxby_core::vocab::VOCAB_SIZE;
+use pxby_core::{Error, Model};
+
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len();
+    let c = CRC.checksum(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&c.to_le_bytes());
+}
+
+fn configs() -> Vec<ModelConfig> {
+    let b = ModelConfig::PAPER_BEST;
+    vec![
+        b,
+        ModelConfig {
+            embed: Embed::PxByNoConv,
+            ..b
+        },
+        ModelConfig {
+            embed: Embed::Center,
+            ..b
+        },
+        ModelConfig {
+            bidirectional: false,
+            ..b
+        },
+        ModelConfig { depth: 1, ..b },
+        ModelConfig {
+            depth: 3,
+            dim: 40,
+            d_state: 24,
+            ..b
+        },
+        ModelConfig {
+            dim: 200,
+            d_state: 16,
+            ..b
+        },
+    ]
+}
+
+/// An f32 file and the integer file calibrated on `calib` windows, from the same weights.
+fn pair(cfg: &ModelConfig, seed: u64, calib: &[Vec<Context>]) -> (Vec<u8>, Vec<u8>, Ranges) {
+    let owned = random_tensors(cfg, seed);
+    let list = as_list(&owned);
+    let f = write_model(cfg, &meta(), WeightType::F32, &list).unwrap();
+    let ranges = calibrate(
+        &Model::from_bytes(&f).unwrap(),
+        calib.iter().map(|w| w.as_slice()),
+    )
+    .unwrap();
+    let q = write_int_model(cfg, &meta(), &list, &ranges).unwrap();
+    (f, q, ranges)
+}
+
+fn f32_logits(model: &Model, ctxs: &[Context]) -> [f32; VOCAB_SIZE] {
+    let mut scratch = vec![0.0; model.scratch_len_for(ctxs.len())];
+    let mut l = [0.0; VOCAB_SIZE];
+    model.logits_for(ctxs, &mut scratch, &mut l).unwrap();
+    l
+}
+
+fn int_logits(model: &Model, ctxs: &[Context]) -> [i32; VOCAB_SIZE] {
+    let mut scratch = vec![0i16; model.int_scratch_len_for(ctxs.len())];
+    let mut l = [0; VOCAB_SIZE];
+    model.int_logits_for(ctxs, &mut scratch, &mut l).unwrap();
+    l
+}
+
+#[test]
+fn integer_path_agrees_with_f32() {
+    // Calibrated on 16 windows of 64 contexts, scored on 25 other windows per configuration.
+    let mut rng = Rng(21);
+    let (mut agree, mut total, mut max_diff, mut sum_diff, mut n) =
+        (0usize, 0usize, 0.0f32, 0.0f64, 0usize);
+    for (i, cfg) in configs().iter().enumerate() {
+        let calib: Vec<Vec<Context>> = (0..16).map(|_| random_contexts(&mut rng, 64)).collect();
+        let (f, q, _) = pair(cfg, 300 + i as u64, &calib);
+        let (mf, mq) = (
+            Model::from_bytes(&f).unwrap(),
+            Model::from_bytes(&q).unwrap(),
+        );
+        assert_eq!(mq.weights(), WeightType::Int);
+        let (mut a_cfg, mut d_cfg) = (0, 0.0f32);
+        for _ in 0..25 {
+            let ctxs = random_contexts(&mut rng, 64);
+            let a = f32_logits(&mf, &ctxs);
+            let b = int_logits(&mq, &ctxs);
+            let b: Vec<f32> = b
+                .iter()
+                .map(|&v| v as f32 / (1u32 << LOGIT_BITS) as f32)
+                .collect();
+            total += 1;
+            let same = argmax(&a) == argmax(&b);
+            agree += same as usize;
+            a_cfg += same as usize;
+            for (x, y) in a.iter().zip(&b) {
+                let d = (x - y).abs();
+                max_diff = max_diff.max(d);
+                d_cfg = d_cfg.max(d);
+                sum_diff += d as f64;
+                n += 1;
+            }
+        }
+        eprintln!("config {i}: top-1 {a_cfg}/25, max |logit diff| {d_cfg:.4}");
+    }
+    let pct = 100.0 * agree as f64 / total as f64;
+    eprintln!(
+        "integer vs f32: top-1 agreement {agree}/{total} = {pct:.1}%, max |logit diff| {max_diff:.4}, mean {:.5}",
+        sum_diff / n as f64
+    );
+    assert!(pct >= 95.0, "top-1 agreement {pct}%");
+    assert!(max_diff < 0.1, "max logit diff {max_diff}");
+}
+
+#[test]
+fn integer_files_run_only_on_the_integer_path_and_old_types_not_at_all() {
+    let cfg = ModelConfig::PAPER_BEST;
+    let mut rng = Rng(4);
+    let w = random_contexts(&mut rng, 32);
+    let (f, q, ranges) = pair(&cfg, 9, std::slice::from_ref(&w));
+    assert_eq!(ranges.windows, 1);
+    let (mf, mq) = (
+        Model::from_bytes(&f).unwrap(),
+        Model::from_bytes(&q).unwrap(),
+    );
+    let mut s = vec![0.0; mq.scratch_len_for(w.len())];
+    let mut l = [0.0; VOCAB_SIZE];
+    assert_eq!(
+        mq.logits_for(&w, &mut s, &mut l).unwrap_err(),
+        Error::Unsupported
+    );
+    let mut si = vec![0i16; mf.int_scratch_len_for(w.len())];
+    let mut li = [0; VOCAB_SIZE];
+    assert_eq!(
+        mf.int_logits_for(&w, &mut si, &mut li).unwrap_err(),
+        Error::Unsupported
+    );
+    assert_eq!(
+        write_model(
+            &cfg,
+            &meta(),
+            WeightType::Int,
+            &as_list(&random_tensors(&cfg, 1))
+        )
+        .unwrap_err(),
+        Error::Unsupported
+    );
+    // Same bits on every call (and, being integer, on every target).
+    assert_eq!(int_logits(&mq, &w), int_logits(&mq, &w));
+    let p = mq.int_params().unwrap();
+    assert!(p.scales.embed > 0.0 && p.scales.mix > 0.0);
+    eprintln!("PAPER_BEST integer file: {} bytes", q.len());
+}
+
+/// The paper's model as an integer file, and the offset of its integer block.
+fn int_file() -> (Vec<u8>, usize) {
+    let cfg = ModelConfig::PAPER_BEST;
+    let mut rng = Rng(5);
+    let calib = vec![random_contexts(&mut rng, 16)];
+    let (_, q, _) = pair(&cfg, 3, &calib);
+    let start = q.len() - 4 - block_len(&cfg);
+    (q, start)
+}
+
+fn load(bytes: &[u8]) -> Error {
+    Model::from_bytes(bytes).unwrap_err()
+}
+
+/// Offset of the first row's multiplier (i16) of the first matrix (the embedding); its shift
+/// (u8) is `113 · 2` bytes later.
+fn first_requant(q: &[u8]) -> usize {
+    let hlen = u32::from_le_bytes(q[6..10].try_into().unwrap()) as usize;
+    let payload = (10 + hlen).div_ceil(4) * 4;
+    payload + 4 * 9 // after embed.alpha (9 × i32)
+}
+
+#[test]
+fn shift_out_of_range_is_rejected() {
+    let (q, start) = int_file();
+    let at = first_requant(&q) + 2 * VOCAB_SIZE;
+    for shift in [0u8, 63, 255] {
+        let mut b = q.clone();
+        b[at] = shift;
+        reseal(&mut b);
+        assert_eq!(load(&b), Error::Quant(QuantError::ShiftOutOfRange));
+    }
+    // The cell-state shift of the last LSTM.
+    let mut b = q.clone();
+    let last = q.len() - 8;
+    assert!(last > start);
+    b[last..last + 4].copy_from_slice(&16u32.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(load(&b), Error::Quant(QuantError::ShiftOutOfRange));
+}
+
+#[test]
+fn non_positive_multiplier_is_rejected() {
+    let (q, start) = int_file();
+    let at = first_requant(&q);
+    for m in [0i16, -5] {
+        let mut b = q.clone();
+        b[at..at + 2].copy_from_slice(&m.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(load(&b), Error::Quant(QuantError::NonPositiveMultiplier));
+    }
+    // LayerNorm's multiplier in the block: after the tables (4 + 1028), 4 scales and eps.
+    let mut b = q.clone();
+    let at = start + 4 + 4 * TABLE_LEN + 16 + 4;
+    b[at..at + 4].copy_from_slice(&0i32.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(load(&b), Error::Quant(QuantError::NonPositiveMultiplier));
+}
+
+#[test]
+fn table_of_the_wrong_length_is_rejected() {
+    let (q, start) = int_file();
+    for len in [0u32, 256, 258, u32::MAX] {
+        let mut b = q.clone();
+        b[start..start + 4].copy_from_slice(&len.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(load(&b), Error::Quant(QuantError::TableLength));
+    }
+}
+
+#[test]
+fn nan_or_zero_scale_is_rejected() {
+    let (q, start) = int_file();
+    let at = start + 4 + 4 * TABLE_LEN;
+    for (k, v) in [f32::NAN, 0.0, -1.0, f32::INFINITY].into_iter().enumerate() {
+        let mut b = q.clone();
+        let at = at + 4 * (k % 4);
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(load(&b), Error::Quant(QuantError::BadScale));
+    }
+}
+
+#[test]
+fn integer_parts_that_disagree_with_the_configuration_are_rejected() {
+    let (q, start) = int_file();
+    // The LSTM count (3 for PAPER_BEST).
+    let at = start + 4 + 4 * TABLE_LEN + 16 + 12;
+    assert_eq!(u32::from_le_bytes(q[at..at + 4].try_into().unwrap()), 3);
+    let mut b = q.clone();
+    b[at..at + 4].copy_from_slice(&2u32.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(load(&b), Error::Quant(QuantError::Mismatch));
+    // σ(alpha) above 1.0 in Q15.
+    let mut b = q.clone();
+    let a = first_requant(&q) - 36;
+    b[a..a + 4].copy_from_slice(&40_000i32.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(load(&b), Error::Quant(QuantError::Mismatch));
+    // A matrix too wide for the i32 accumulators (dim 300 > 256 columns).
+    let cfg = ModelConfig {
+        dim: 300,
+        d_state: 8,
+        ..ModelConfig::PAPER_BEST
+    };
+    let owned = random_tensors(&cfg, 1);
+    let bytes = write_int_model(&cfg, &meta(), &as_list(&owned), &Ranges::default()).unwrap();
+    assert_eq!(load(&bytes), Error::Quant(QuantError::Mismatch));
+    // Integer storage mixed with another type: an int8 file whose header says one matrix is
+    // `Int` fails too (either as a layout or as a mismatch, never loads).
+    let i8 = random_model(&ModelConfig::PAPER_BEST, 1, WeightType::I8);
+    let file = ModelFile::parse(&i8).unwrap();
+    assert_eq!(file.weight_type, WeightType::I8);
+    assert!(file.int.is_none());
+}
+
+#[test]
+fn requant_factors() {
+    let r = requant_for(0.75).unwrap();
+    assert_eq!((r.multiplier, r.shift), (3 << 29, 31));
+    assert_eq!(r.apply(1000), 750);
+    let r = requant_for(3.0e-6).unwrap();
+    assert_eq!(r.apply(1_000_000), 3);
+    assert_eq!(
+        requant_for(0.0).unwrap_err(),
+        Error::Quant(QuantError::BadScale)
+    );
+    assert_eq!(
+        requant_for(f64::NAN).unwrap_err(),
+        Error::Quant(QuantError::BadScale)
+    );
+    assert_eq!(
+        requant_for(1e12).unwrap_err(),
+        Error::Quant(QuantError::ShiftOutOfRange)
+    );
+}
