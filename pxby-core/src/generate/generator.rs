@@ -6,10 +6,12 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::vocab::{Symbol, VOCAB_SIZE, byte_to_token, decode};
 
-use super::buffers::Buffers;
+use super::buffers::{Buffers, Store};
 use super::grammar::Grammar;
+use super::int_sampling::{inv_temperature_q16, sample_int};
 use super::sampling::{Pcg32, Sampling, sample};
 use super::{ALL_TOKENS, TokenMask};
+use crate::fixed::LOGIT_BITS;
 
 /// Row capacity of the generator's context cursor (tokens per `\t`-terminated row, separator
 /// included): images up to 63 columns.
@@ -83,6 +85,8 @@ pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usiz
     start: usize,
     /// Tokens in the window (≤ W).
     len: usize,
+    /// `1 / temperature` in Q16 for the integer sampler (`None`: greedy).
+    inv_temperature: Option<u32>,
 }
 
 impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> {
@@ -107,6 +111,14 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if W == 0 || model.dim() > D || model.d_state() > S {
             return Err(Error::Capacity);
         }
+        let int = model.int_params().is_some();
+        buffers.set_layout(int);
+        let temperature = match options.sampling {
+            Sampling::Greedy => None,
+            Sampling::Temperature(t) | Sampling::TopK { temperature: t, .. } => {
+                inv_temperature_q16(t)
+            }
+        };
         Ok(Generator {
             model,
             buffers,
@@ -118,6 +130,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
                 .then(|| Grammar::new(options.min_side, options.max_side, options.max_caption)),
             start: 0,
             len: 0,
+            inv_temperature: temperature,
         })
     }
 
@@ -181,10 +194,17 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     fn append(&mut self, ctx: &Context) -> Result<(), Error> {
         let d = self.model.dim();
         let slot = (self.start + self.len) % W;
-        self.model.embed(
-            ctx,
-            &mut self.buffers.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
-        )?;
+        match &mut self.buffers.store {
+            Store::Float { embeds, .. } => self.model.embed(
+                ctx,
+                &mut embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
+            )?,
+            Store::Int { proj, x, .. } => {
+                // Embedding and first-layer input projections, once per token.
+                self.model.int_embed(ctx, x)?;
+                self.model.int_project(x, proj[slot].as_flattened_mut())?;
+            }
+        }
         if self.len < W {
             self.len += 1;
         } else {
@@ -209,23 +229,62 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
 
     /// Computes and returns the next-token logits for the current window.
     pub fn logits(&mut self) -> &[f32; VOCAB_SIZE] {
-        let d = self.model.dim();
+        self.compute();
         let b = &mut *self.buffers;
-        let ring = &b.embeds.as_flattened()[..W * d];
-        let (start, len) = (self.start, self.len);
-        let row = |t: usize| {
-            let i = (start + t) % W;
-            &ring[i * d..(i + 1) * d]
-        };
-        self.model.forward_parts(
-            row,
-            len,
-            b.layer.as_flattened_mut(),
-            b.work.as_flattened_mut(),
-            &mut b.logits,
-            &mut (),
-        );
+        if let Store::Int { logits, .. } = &b.store {
+            // Integer logits at 2^-LOGIT_BITS, shown as f32 (exact up to 2^24 units).
+            for (f, &l) in b.logits.iter_mut().zip(logits.iter()) {
+                *f = l as f32 / (1u32 << LOGIT_BITS) as f32;
+            }
+        }
         &b.logits
+    }
+
+    /// Runs the model over the window into the logits of the current layout (f32 logits for
+    /// float files, `i32` logits for integer files).
+    fn compute(&mut self) {
+        let (start, len) = (self.start, self.len);
+        let b = &mut *self.buffers;
+        match &mut b.store {
+            Store::Float {
+                embeds,
+                layer,
+                work,
+            } => {
+                let d = self.model.dim();
+                let ring = &embeds.as_flattened()[..W * d];
+                let row = |t: usize| {
+                    let i = (start + t) % W;
+                    &ring[i * d..(i + 1) * d]
+                };
+                self.model.forward_parts(
+                    row,
+                    len,
+                    layer.as_flattened_mut(),
+                    work.as_flattened_mut(),
+                    &mut b.logits,
+                    &mut (),
+                );
+            }
+            Store::Int {
+                proj,
+                layer,
+                work,
+                logits,
+                ..
+            } => {
+                let p = self.model.int_proj_len();
+                let ring = &*proj;
+                let row = |t: usize| &ring[(start + t) % W].as_flattened()[..p];
+                self.model.int_forward(
+                    row,
+                    len,
+                    layer.as_flattened_mut(),
+                    work.as_flattened_mut(),
+                    logits,
+                );
+            }
+        }
     }
 
     /// The tokens allowed next: all of them, or the structured-mode set (empty when done).
@@ -245,13 +304,22 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if allowed == 0 {
             return None;
         }
-        self.logits();
-        let token = sample(
-            &self.buffers.logits,
-            allowed,
-            self.options.sampling,
-            &mut self.rng,
-        );
+        self.compute();
+        let token = match &self.buffers.store {
+            Store::Float { .. } => sample(
+                &self.buffers.logits,
+                allowed,
+                self.options.sampling,
+                &mut self.rng,
+            ),
+            Store::Int { logits, .. } => sample_int(
+                logits,
+                allowed,
+                self.options.sampling,
+                self.inv_temperature,
+                &mut self.rng,
+            ),
+        };
         let context = self.push(token).ok()?;
         Some(Step {
             token,

@@ -44,6 +44,7 @@
 mod buffers;
 mod generator;
 mod grammar;
+mod int_sampling;
 mod sampling;
 
 pub use buffers::Buffers;
