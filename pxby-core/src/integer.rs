@@ -45,13 +45,65 @@ use crate::config::{Direction, Embed, LstmPart, Slot};
 use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
-    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, div_round, isqrt, lookup, sat16, shift_round,
+    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, div_round, isqrt, lookup, sat16,
+    shift_round,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::model::Model;
-use crate::quant::Tensor;
+use crate::quant::{Tensor, dot_i8_i16};
 use crate::vocab::VOCAB_SIZE;
 use crate::weights::LstmWeights;
+
+/// An integer matrix and its bias, cut into slices once per layer for the hot loops.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    w: &'a [u8],
+    cols: usize,
+    mult: &'a [u8],
+    shift: &'a [u8],
+    bias: &'a [u8],
+}
+
+impl<'a> Rows<'a> {
+    fn new(w: &Tensor<'a>, b: &Tensor<'a>) -> Self {
+        let (data, mult, shift) = w.int_parts();
+        let (bias, _, _) = b.int_parts();
+        Rows {
+            w: data,
+            cols: w.cols(),
+            mult,
+            shift,
+            bias,
+        }
+    }
+
+    /// `R(W[r] · x + b[r])` in full precision (before saturation).
+    #[inline(always)]
+    fn acc(&self, r: usize, x: &[i16]) -> i64 {
+        let w = self
+            .w
+            .get(r * self.cols..(r + 1) * self.cols)
+            .unwrap_or(&[]);
+        let b = self
+            .bias
+            .get(4 * r..4 * r + 4)
+            .map_or(0, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let m = self
+            .mult
+            .get(2 * r..2 * r + 2)
+            .map_or(0, |m| i16::from_le_bytes([m[0], m[1]]));
+        let q = Requant {
+            multiplier: m as i32,
+            shift: self.shift.get(r).map_or(1, |&s| s as u32),
+        };
+        q.apply(dot_i8_i16(w, x) as i64 + b as i64)
+    }
+
+    #[inline(always)]
+    fn out(&self, r: usize, x: &[i16]) -> i16 {
+        sat16(self.acc(r, x))
+    }
+}
 
 /// `R(W[r] · x + b[r])` saturated to `i16`: one output row of an integer matrix.
 #[inline(always)]
@@ -321,22 +373,14 @@ impl<'a> Model<'a> {
         // Layers 1.., in place through `tmp`.
         for k in 1..cfg.depth as usize {
             let layer = self.weights.lstm(k, Direction::Forward);
-            let (w_ih, b_ih) = (layer.get(LstmPart::WeightIh), layer.get(LstmPart::BiasIh));
+            let ih = Rows::new(layer.get(LstmPart::WeightIh), layer.get(LstmPart::BiasIh));
             let cs = p.cell_shift(&cfg, k, Direction::Forward);
             c.fill(0);
             for t in 0..len {
                 let (done, row) = buf.split_at_mut(t * s);
                 let prev = (t > 0).then(|| &done[(t - 1) * s..t * s]);
                 let x = &row[..s];
-                lstm_step(
-                    p,
-                    layer,
-                    |r| row_out(w_ih, b_ih, r, x) as i32,
-                    prev,
-                    cs,
-                    c,
-                    tmp,
-                );
+                lstm_step(p, layer, |r| ih.out(r, x) as i32, prev, cs, c, tmp);
                 row[..s].copy_from_slice(tmp);
             }
         }
@@ -373,15 +417,10 @@ fn lstm_step(
     c: &mut [i16],
     h: &mut [i16],
 ) {
-    let (w_hh, b_hh) = (l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
+    let hh = Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
     let hid = h.len();
-    let pre = |r: usize| -> i32 {
-        let acc = match prev {
-            Some(x) => w_hh.dot_row_i16(r, x),
-            None => 0,
-        };
-        input(r) + w_hh.requant(r).to_i16(acc as i64 + b_hh.int_at(r) as i64) as i32
-    };
+    let prev = prev.unwrap_or(&[]); // a zero state contributes nothing but the bias
+    let pre = |r: usize| -> i32 { input(r) + hh.out(r, prev) as i32 };
     for j in 0..hid {
         let i = lookup(p.sigmoid, pre(j)) as i32;
         let f = lookup(p.sigmoid, pre(hid + j)) as i32;

@@ -157,9 +157,19 @@ fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
 pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
     let n = w.len().min(x.len());
     let (w, x) = (&w[..n], &x[..n]);
-    let (wp, wr) = w.as_chunks::<2>();
-    let (xp, xr) = x.as_chunks::<2>();
-    let mut acc = 0i32;
+    // Blocks of 16 with one lane per product: fixed-size arrays that LLVM turns into
+    // sign extension + pmaddwd on x86_64; the lanes are summed at the end.
+    let (wb, wr) = w.as_chunks::<16>();
+    let (xb, xr) = x.as_chunks::<16>();
+    let mut lanes = [0i32; 16];
+    for (w, x) in wb.iter().zip(xb) {
+        for k in 0..16 {
+            lanes[k] += w[k] as i8 as i32 * x[k] as i32;
+        }
+    }
+    let mut acc: i32 = lanes.iter().sum();
+    let (wp, wr) = wr.as_chunks::<2>();
+    let (xp, xr) = xr.as_chunks::<2>();
     for (w, x) in wp.iter().zip(xp) {
         acc += w[0] as i8 as i32 * x[0] as i32 + w[1] as i8 as i32 * x[1] as i32;
     }
@@ -345,6 +355,17 @@ impl<'a> Tensor<'a> {
             },
             _ => Requant::ONE,
         }
+    }
+
+    /// The raw parts of an integer matrix: i8 values (row-major), `i16` multipliers and `u8`
+    /// shifts, all as bytes; for anything else, the data bytes and two empty slices.
+    #[inline]
+    pub(crate) fn int_parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
+        let (m, s) = self
+            .scales
+            .split_at_checked(2 * self.rows)
+            .unwrap_or((&[], &[]));
+        (self.data, m, s)
     }
 
     /// `Σ_c w[r][c] · x[c]` of an integer matrix row over `min(cols, x.len())` elements, in an
