@@ -150,15 +150,28 @@ fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
 }
 
 /// `Σ w[i] · x[i]` of i8 weights (as bytes) and i16 activations in one `i32` accumulator, over
-/// the shorter length. Pairs of products are added before the accumulator, the shape that
-/// becomes `smlad` on the Cortex-M4 and vector multiply-adds on x86_64; integer addition is
-/// associative, so any order gives the same result.
+/// the shorter length. Integer addition is associative, so every shape of the loop gives the
+/// same result; the shape is chosen per target: [`dot_i8_i16_lanes`] on most targets (x86_64:
+/// sign extension + `pmaddwd`), [`dot_i8_i16_pairs`] on 32-bit Arm (few registers: 16 lanes
+/// would live on the stack).
 #[inline(always)]
 pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
+    #[cfg(target_arch = "arm")]
+    {
+        dot_i8_i16_pairs(w, x)
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        dot_i8_i16_lanes(w, x)
+    }
+}
+
+/// [`dot_i8_i16`] in blocks of 16 with one lane per product (fixed-size arrays that LLVM
+/// vectorises), the lanes summed at the end.
+#[inline(always)]
+pub fn dot_i8_i16_lanes(w: &[u8], x: &[i16]) -> i32 {
     let n = w.len().min(x.len());
     let (w, x) = (&w[..n], &x[..n]);
-    // Blocks of 16 with one lane per product: fixed-size arrays that LLVM turns into
-    // sign extension + pmaddwd on x86_64; the lanes are summed at the end.
     let (wb, wr) = w.as_chunks::<16>();
     let (xb, xr) = x.as_chunks::<16>();
     let mut lanes = [0i32; 16];
@@ -167,9 +180,18 @@ pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
             lanes[k] += w[k] as i8 as i32 * x[k] as i32;
         }
     }
-    let mut acc: i32 = lanes.iter().sum();
-    let (wp, wr) = wr.as_chunks::<2>();
-    let (xp, xr) = xr.as_chunks::<2>();
+    let acc: i32 = lanes.iter().sum();
+    acc + dot_i8_i16_pairs(wr, xr)
+}
+
+/// [`dot_i8_i16`] with pairs of products added before the accumulator (one accumulator).
+#[inline(always)]
+pub fn dot_i8_i16_pairs(w: &[u8], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let (wp, wr) = w.as_chunks::<2>();
+    let (xp, xr) = x.as_chunks::<2>();
+    let mut acc = 0i32;
     for (w, x) in wp.iter().zip(xp) {
         acc += w[0] as i8 as i32 * x[0] as i32 + w[1] as i8 as i32 * x[1] as i32;
     }
@@ -452,6 +474,34 @@ mod tests {
             assert_eq!(dot_i8(&q, &x).to_bits(), si.to_bits(), "i8 n={n}");
             assert_eq!(dot_f32_le(&wb, &x).to_bits(), sf.to_bits(), "f32 n={n}");
         }
+    }
+
+    /// Both loop shapes of the integer dot product give the same sums, extremes included.
+    #[test]
+    fn integer_dot_shapes_agree() {
+        let mut seed = 99u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        for n in 0..=70 {
+            let w: std::vec::Vec<u8> = (0..n).map(|_| (next() >> 24) as u8).collect();
+            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
+            let want: i64 = w
+                .iter()
+                .zip(&x)
+                .map(|(&a, &b)| a as i8 as i64 * b as i64)
+                .sum();
+            assert_eq!(dot_i8_i16_lanes(&w, &x) as i64, want, "n={n}");
+            assert_eq!(dot_i8_i16_pairs(&w, &x) as i64, want, "n={n}");
+            assert_eq!(
+                dot_i8_i16(&w, &x[..n / 2]),
+                dot_i8_i16_pairs(&w, &x[..n / 2])
+            );
+        }
+        let (w, x) = ([0x80u8; 256], [i16::MIN; 256]);
+        assert_eq!(dot_i8_i16_lanes(&w, &x), dot_i8_i16_pairs(&w, &x));
+        assert_eq!(dot_i8_i16_pairs(&w, &x) as i64, 1 << 30);
     }
 
     #[test]
