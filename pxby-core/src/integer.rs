@@ -50,7 +50,7 @@ use crate::fixed::{
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::model::Model;
-use crate::quant::{Tensor, dot_i8_i16};
+use crate::quant::{Tensor, dot4_i8_i16};
 use crate::vocab::VOCAB_SIZE;
 use crate::weights::LstmWeights;
 
@@ -77,13 +77,17 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// `R(W[r] · x + b[r])` in full precision (before saturation).
+    /// Row `r`'s weights.
     #[inline(always)]
-    fn acc(&self, r: usize, x: &[i16]) -> i64 {
-        let w = self
-            .w
+    fn row(&self, r: usize) -> &'a [u8] {
+        self.w
             .get(r * self.cols..(r + 1) * self.cols)
-            .unwrap_or(&[]);
+            .unwrap_or(&[])
+    }
+
+    /// `R(dot + b[r])` saturated to `i16`, for a finished dot product of row `r`.
+    #[inline(always)]
+    fn finish(&self, r: usize, dot: i32) -> i16 {
         let b = self
             .bias
             .get(4 * r..4 * r + 4)
@@ -96,12 +100,19 @@ impl<'a> Rows<'a> {
             multiplier: m as i32,
             shift: self.shift.get(r).map_or(1, |&s| s as u32),
         };
-        q.apply(dot_i8_i16(w, x) as i64 + b as i64)
+        q.to_i16(dot as i64 + b as i64)
     }
 
+    /// `R(W[r] · x + b[r])` saturated to `i16` for four rows against the same `x`.
     #[inline(always)]
-    fn out(&self, r: usize, x: &[i16]) -> i16 {
-        sat16(self.acc(r, x))
+    fn out4(&self, r: [usize; 4], x: &[i16]) -> [i16; 4] {
+        let d = dot4_i8_i16(r.map(|r| self.row(r)), x);
+        [
+            self.finish(r[0], d[0]),
+            self.finish(r[1], d[1]),
+            self.finish(r[2], d[2]),
+            self.finish(r[3], d[3]),
+        ]
     }
 }
 
@@ -343,7 +354,7 @@ impl<'a> Model<'a> {
             lstm_step(
                 p,
                 fwd,
-                |r| pr[r] as i32,
+                |r| r.map(|r| pr[r] as i32),
                 prev,
                 cs,
                 &mut c[..h0],
@@ -362,7 +373,7 @@ impl<'a> Model<'a> {
                 lstm_step(
                     p,
                     rev,
-                    |r| pr[g0 + r] as i32,
+                    |r| r.map(|r| pr[g0 + r] as i32),
                     prev,
                     cs,
                     &mut c[..h0],
@@ -380,7 +391,7 @@ impl<'a> Model<'a> {
                 let (done, row) = buf.split_at_mut(t * s);
                 let prev = (t > 0).then(|| &done[(t - 1) * s..t * s]);
                 let x = &row[..s];
-                lstm_step(p, layer, |r| ih.out(r, x) as i32, prev, cs, c, tmp);
+                lstm_step(p, layer, |r| ih.out4(r, x).map(i32::from), prev, cs, c, tmp);
                 row[..s].copy_from_slice(tmp);
             }
         }
@@ -404,14 +415,14 @@ impl<'a> Model<'a> {
     }
 }
 
-/// One LSTM step over `h.len()` hidden units: `input(r)` is the input projection of gate row
-/// `r` in gate units, `prev` the previous hidden state (Q15; `None` at the first step), `c` the
+/// One LSTM step over `h.len()` hidden units: `input(rows)` gives the input projections of
+/// four gate rows (the gates i, f, g, o of one unit) in gate units, `prev` the previous hidden state (Q15; `None` at the first step), `c` the
 /// cell state at `2^-cs`, updated in place; the new hidden state goes to `h`.
 #[inline]
 fn lstm_step(
     p: &IntParams<'_>,
     l: &LstmWeights<'_>,
-    input: impl Fn(usize) -> i32,
+    input: impl Fn([usize; 4]) -> [i32; 4],
     prev: Option<&[i16]>,
     cs: u32,
     c: &mut [i16],
@@ -420,12 +431,13 @@ fn lstm_step(
     let hh = Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
     let hid = h.len();
     let prev = prev.unwrap_or(&[]); // a zero state contributes nothing but the bias
-    let pre = |r: usize| -> i32 { input(r) + hh.out(r, prev) as i32 };
     for j in 0..hid {
-        let i = lookup(p.sigmoid, pre(j)) as i32;
-        let f = lookup(p.sigmoid, pre(hid + j)) as i32;
-        let g = lookup(p.tanh, pre(2 * hid + j)) as i32;
-        let o = lookup(p.sigmoid, pre(3 * hid + j)) as i32;
+        let rows = [j, hid + j, 2 * hid + j, 3 * hid + j];
+        let (a, b) = (input(rows), hh.out4(rows, prev));
+        let i = lookup(p.sigmoid, a[0] + b[0] as i32) as i32;
+        let f = lookup(p.sigmoid, a[1] + b[1] as i32) as i32;
+        let g = lookup(p.tanh, a[2] + b[2] as i32) as i32;
+        let o = lookup(p.sigmoid, a[3] + b[3] as i32) as i32;
         // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs.
         let cn = shift_round(f as i64 * c[j] as i64, HIDDEN_BITS)
             + shift_round(i as i64 * g as i64, 2 * HIDDEN_BITS - cs);

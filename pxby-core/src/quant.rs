@@ -166,6 +166,41 @@ pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
     }
 }
 
+/// Four [`dot_i8_i16`] against the same activations (e.g. the four gates of one LSTM unit),
+/// each over the shorter of its row and `x`. On 32-bit Arm one loop loads each activation once
+/// for the four rows; elsewhere four [`dot_i8_i16_lanes`].
+#[inline(always)]
+pub fn dot4_i8_i16(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
+    #[cfg(target_arch = "arm")]
+    {
+        dot4_i8_i16_shared(w, x)
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        w.map(|w| dot_i8_i16_lanes(w, x))
+    }
+}
+
+/// [`dot4_i8_i16`] as one loop over `x` shared by the four rows.
+#[inline(always)]
+pub fn dot4_i8_i16_shared(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
+    let n = w.iter().fold(x.len(), |n, w| n.min(w.len()));
+    if w.iter().any(|w| w.len() != n) {
+        // Rows of different lengths: one at a time.
+        return w.map(|w| dot_i8_i16_pairs(w, x));
+    }
+    let (w0, w1, w2, w3, x) = (&w[0][..n], &w[1][..n], &w[2][..n], &w[3][..n], &x[..n]);
+    let mut a = [0i32; 4];
+    for i in 0..n {
+        let v = x[i] as i32;
+        a[0] += w0[i] as i8 as i32 * v;
+        a[1] += w1[i] as i8 as i32 * v;
+        a[2] += w2[i] as i8 as i32 * v;
+        a[3] += w3[i] as i8 as i32 * v;
+    }
+    a
+}
+
 /// [`dot_i8_i16`] in blocks of 16 with one lane per product (fixed-size arrays that LLVM
 /// vectorises), the lanes summed at the end.
 #[inline(always)]
@@ -498,6 +533,20 @@ mod tests {
                 dot_i8_i16(&w, &x[..n / 2]),
                 dot_i8_i16_pairs(&w, &x[..n / 2])
             );
+        }
+        for n in [0usize, 1, 5, 16, 33] {
+            let rows: std::vec::Vec<std::vec::Vec<u8>> = (0..4)
+                .map(|k| {
+                    (0..n + (k == 3 && n == 5) as usize)
+                        .map(|_| (next() >> 24) as u8)
+                        .collect()
+                })
+                .collect();
+            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
+            let w = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let want = w.map(|w| dot_i8_i16_pairs(w, &x));
+            assert_eq!(dot4_i8_i16_shared(w, &x), want, "n={n}");
+            assert_eq!(dot4_i8_i16(w, &x), want, "n={n}");
         }
         let (w, x) = ([0x80u8; 256], [i16::MIN; 256]);
         assert_eq!(dot_i8_i16_lanes(&w, &x), dot_i8_i16_pairs(&w, &x));
