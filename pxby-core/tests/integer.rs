@@ -388,3 +388,116 @@ fn integer_sampling_is_seeded_and_structured_generation_well_formed() {
     });
     eprintln!("seed 1 stream ({} tokens): fnv1a {hash:#018x}", a.len());
 }
+
+/// Loads and, if it loads, runs the integer path (a window and a few sampled generator steps):
+/// must not panic.
+fn exercise_int(bytes: &[u8]) -> Result<(), Error> {
+    use pxby_core::generate::{Buffers, Generator, Options, Sampling};
+    let m = Model::from_bytes(bytes)?;
+    let window: Vec<Context> = pxby_core::context::contexts(&[20, 1, 60, 61, 2, 30, 31]).collect();
+    let mut s = vec![0i16; m.int_scratch_len_for(window.len())];
+    let mut l = [0; VOCAB_SIZE];
+    m.int_logits_for(&window, &mut s, &mut l)?;
+    let mut b = Buffers::<8, 81, 32>::boxed();
+    let options = Options {
+        sampling: Sampling::TopK {
+            k: 4,
+            temperature: 0.7,
+        },
+        ..Options::default()
+    };
+    let mut g = Generator::new(&m, &mut b, &[5, 6, 7], options)?;
+    for _ in 0..10 {
+        g.step();
+    }
+    Ok(())
+}
+
+#[test]
+fn mutated_integer_files_never_panic() {
+    let mut rng = Rng(77);
+    let configs = [
+        ModelConfig {
+            dim: 27,
+            d_state: 8,
+            ..ModelConfig::PAPER_BEST
+        },
+        ModelConfig {
+            dim: 9,
+            d_state: 4,
+            embed: Embed::Center,
+            bidirectional: false,
+            ..ModelConfig::PAPER_BEST
+        },
+        ModelConfig {
+            dim: 18,
+            d_state: 6,
+            depth: 3,
+            embed: Embed::PxByNoConv,
+            ..ModelConfig::PAPER_BEST
+        },
+    ];
+    let bases: Vec<Vec<u8>> = configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let calib = vec![random_contexts(&mut Rng(i as u64), 16)];
+            pair(c, i as u64, &calib).1
+        })
+        .collect();
+    for b in &bases {
+        exercise_int(b).unwrap();
+    }
+    let (mut ok, mut errs) = (0usize, std::collections::BTreeMap::<String, usize>::new());
+    for i in 0..3000 {
+        let mut b = bases[i % bases.len()].clone();
+        let header_end = 10 + u32::from_le_bytes(b[6..10].try_into().unwrap()) as usize;
+        match rng.below(4) {
+            0 => {
+                let n = rng.below(b.len());
+                b.truncate(n);
+            }
+            1 => {
+                // payload and integer block bytes changed, resealed: parameters go out of range
+                for _ in 0..1 + rng.below(16) {
+                    let k = header_end + rng.below(b.len() - header_end);
+                    b[k] = rng.next_u64() as u8;
+                }
+                reseal(&mut b);
+            }
+            2 => {
+                // one 32-bit word of the integer block set to an extreme, resealed
+                let start = b.len() - 4 - block_len(&configs[i % configs.len()]);
+                let k = start + 4 * rng.below((b.len() - 4 - start) / 4);
+                let v = [0u32, 1, u32::MAX, 0x8000_0000, 0x7fc0_0000, 63][rng.below(6)];
+                b[k..k + 4].copy_from_slice(&v.to_le_bytes());
+                reseal(&mut b);
+            }
+            _ => {
+                let k = rng.below(b.len());
+                if rng.below(2) == 0 {
+                    b.insert(k, rng.next_u64() as u8);
+                } else {
+                    b.remove(k);
+                }
+                reseal(&mut b);
+            }
+        }
+        match exercise_int(&b) {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                *errs
+                    .entry(
+                        format!("{e:?}")
+                            .split([' ', '(', '{'])
+                            .next()
+                            .unwrap()
+                            .to_string(),
+                    )
+                    .or_default() += 1
+            }
+        }
+    }
+    eprintln!("3000 mutated integer files: {ok} loaded and ran, errors {errs:?}");
+    assert!(ok > 0 && errs.contains_key("Quant"), "{ok} {errs:?}");
+}

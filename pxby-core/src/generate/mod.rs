@@ -15,7 +15,7 @@
 //!   `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452 (logits)
 //!   bytes, plus 4 bytes of layout tag — 30,024 for `Buffers<64>` (PAPER_BEST),
 //!   [`Buffers::BYTES`]. The integer layout shares that memory and needs less
-//!   (`8·W·S + 2·W·S + 4·S + 2·D + 452 + 452`: 21,674 bytes for `Buffers<64>`, tag and f32 logits included). The generator value
+//!   (`8·W·S + 2·W·S + 4·S + 2·D + 452 + 452`: 21,674 bytes for `Buffers<64>`, f32 logits included). The generator value
 //!   itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
 //!   bytes); [`Generator::RAM_BYTES`] is the sum.
 //!
