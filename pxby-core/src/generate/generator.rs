@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::vocab::{Symbol, VOCAB_SIZE, byte_to_token, decode};
 
-use super::buffers::{Buffers, Store};
+use super::buffers::Buffers;
 use super::grammar::Grammar;
 use super::int_sampling::{inv_temperature_q16, sample_int};
 use super::sampling::{Pcg32, Sampling, sample};
@@ -112,7 +112,11 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             return Err(Error::Capacity);
         }
         let int = model.int_params().is_some();
-        buffers.set_layout(int);
+        // The integer layout inside the f32 arrays (as i16): the projection ring in the
+        // embedding ring, the layer buffer and one embedding in the layer buffer.
+        if int && (2 * D < model.int_proj_len() || 2 * W * S < W * model.d_state() + model.dim()) {
+            return Err(Error::Capacity);
+        }
         let temperature = match options.sampling {
             Sampling::Greedy => None,
             Sampling::Temperature(t) | Sampling::TopK { temperature: t, .. } => {
@@ -194,16 +198,21 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     fn append(&mut self, ctx: &Context) -> Result<(), Error> {
         let d = self.model.dim();
         let slot = (self.start + self.len) % W;
-        match &mut self.buffers.store {
-            Store::Float { embeds, .. } => self.model.embed(
+        let b = &mut *self.buffers;
+        if self.model.int_params().is_some() {
+            // Embedding and first-layer input projections, once per token.
+            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+            let ring: &mut [i16] = bytemuck::cast_slice_mut(b.embeds.as_flattened_mut());
+            let rest: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
+            let x = &mut rest[W * s..W * s + d];
+            self.model.int_embed(ctx, x)?;
+            self.model
+                .int_project(x, &mut ring[slot * p..(slot + 1) * p])?;
+        } else {
+            self.model.embed(
                 ctx,
-                &mut embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
-            )?,
-            Store::Int { proj, x, .. } => {
-                // Embedding and first-layer input projections, once per token.
-                self.model.int_embed(ctx, x)?;
-                self.model.int_project(x, proj[slot].as_flattened_mut())?;
-            }
+                &mut b.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
+            )?;
         }
         if self.len < W {
             self.len += 1;
@@ -230,61 +239,51 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// Computes and returns the next-token logits for the current window.
     pub fn logits(&mut self) -> &[f32; VOCAB_SIZE] {
         self.compute();
-        let b = &mut *self.buffers;
-        if let Store::Int { logits, .. } = &b.store {
-            // Integer logits at 2^-LOGIT_BITS, shown as f32 (exact up to 2^24 units).
-            for (f, &l) in b.logits.iter_mut().zip(logits.iter()) {
-                *f = l as f32 / (1u32 << LOGIT_BITS) as f32;
+        if self.model.int_params().is_some() {
+            // The integer logits (at 2^-LOGIT_BITS, stored as i32 in the same array) as f32.
+            for l in self.buffers.logits.iter_mut() {
+                *l = l.to_bits() as i32 as f32 / (1u32 << LOGIT_BITS) as f32;
             }
         }
-        &b.logits
+        &self.buffers.logits
     }
 
-    /// Runs the model over the window into the logits of the current layout (f32 logits for
-    /// float files, `i32` logits for integer files).
+    /// Runs the model over the window into the logits: f32 logits for float files, `i32`
+    /// logits (in the same array) for integer files.
     fn compute(&mut self) {
         let (start, len) = (self.start, self.len);
         let b = &mut *self.buffers;
-        match &mut b.store {
-            Store::Float {
-                embeds,
-                layer,
-                work,
-            } => {
-                let d = self.model.dim();
-                let ring = &embeds.as_flattened()[..W * d];
-                let row = |t: usize| {
-                    let i = (start + t) % W;
-                    &ring[i * d..(i + 1) * d]
-                };
-                self.model.forward_parts(
-                    row,
-                    len,
-                    layer.as_flattened_mut(),
-                    work.as_flattened_mut(),
-                    &mut b.logits,
-                    &mut (),
-                );
-            }
-            Store::Int {
-                proj,
-                layer,
-                work,
-                logits,
-                ..
-            } => {
-                let p = self.model.int_proj_len();
-                let ring = &*proj;
-                let row = |t: usize| &ring[(start + t) % W].as_flattened()[..p];
-                self.model.int_forward(
-                    row,
-                    len,
-                    layer.as_flattened_mut(),
-                    work.as_flattened_mut(),
-                    logits,
-                );
-            }
+        if self.model.int_params().is_some() {
+            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+            let ring: &[i16] = bytemuck::cast_slice(b.embeds.as_flattened());
+            let layer: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
+            let work: &mut [i16] = bytemuck::cast_slice_mut(b.work.as_flattened_mut());
+            let logits: &mut [i32] = bytemuck::cast_slice_mut(&mut b.logits[..]);
+            let Ok(logits) = <&mut [i32; VOCAB_SIZE]>::try_from(logits) else {
+                return;
+            };
+            let row = |t: usize| {
+                let i = (start + t) % W;
+                &ring[i * p..(i + 1) * p]
+            };
+            self.model
+                .int_forward(row, len, &mut layer[..W * s], work, logits);
+            return;
         }
+        let d = self.model.dim();
+        let ring = &b.embeds.as_flattened()[..W * d];
+        let row = |t: usize| {
+            let i = (start + t) % W;
+            &ring[i * d..(i + 1) * d]
+        };
+        self.model.forward_parts(
+            row,
+            len,
+            b.layer.as_flattened_mut(),
+            b.work.as_flattened_mut(),
+            &mut b.logits,
+            &mut (),
+        );
     }
 
     /// The tokens allowed next: all of them, or the structured-mode set (empty when done).
@@ -305,20 +304,25 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             return None;
         }
         self.compute();
-        let token = match &self.buffers.store {
-            Store::Float { .. } => sample(
-                &self.buffers.logits,
-                allowed,
-                self.options.sampling,
-                &mut self.rng,
-            ),
-            Store::Int { logits, .. } => sample_int(
+        let token = if self.model.int_params().is_some() {
+            let logits: &[i32] = bytemuck::cast_slice(&self.buffers.logits[..]);
+            let Ok(logits) = <&[i32; VOCAB_SIZE]>::try_from(logits) else {
+                return None;
+            };
+            sample_int(
                 logits,
                 allowed,
                 self.options.sampling,
                 self.inv_temperature,
                 &mut self.rng,
-            ),
+            )
+        } else {
+            sample(
+                &self.buffers.logits,
+                allowed,
+                self.options.sampling,
+                &mut self.rng,
+            )
         };
         let context = self.push(token).ok()?;
         Some(Step {

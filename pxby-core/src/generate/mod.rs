@@ -13,10 +13,12 @@
 //! - RAM: the big arrays are a separate [`Buffers`] that the generator borrows, so firmware can
 //!   keep them in a `.bss` static or one stack frame and nothing 30 KB large is ever moved:
 //!   `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452 (logits)
-//!   bytes, plus 4 bytes of layout tag — 30,024 for `Buffers<64>` (PAPER_BEST),
-//!   [`Buffers::BYTES`]. The integer layout shares that memory and needs less
-//!   (`8·W·S + 2·W·S + 4·S + 2·D + 452 + 452`: 21,674 bytes for `Buffers<64>`, f32 logits included). The generator value
-//!   itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
+//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. Integer models use
+//!   the same arrays as `i16` / `i32` (safe casts with `bytemuck`): the projection ring
+//!   (`W × 4·d_state`) in the embedding ring, which needs `D ≥ 2·d_state`
+//!   ([`crate::Error::Capacity`] otherwise), the layer buffer and one embedding in the layer
+//!   buffer, cell state and one hidden row in the work array, `i32` logits in the logits. The
+//!   generator value itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
 //!   bytes); [`Generator::RAM_BYTES`] is the sum.
 //!
 //! Sampling is greedy, temperature or top-k; randomness comes from [`Pcg32`] (integer only, so
