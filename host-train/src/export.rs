@@ -5,6 +5,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use pxby_core::calibrate::{calibrate, write_int_model};
 use pxby_core::format::{Metadata, Metric, write_model};
 use pxby_core::quant::WeightType;
 
@@ -20,6 +21,32 @@ pub enum Weights {
     F32,
     /// int8 matrices (per output row, symmetric), f32 vectors.
     Int8,
+    /// Integer-only inference (pxby-core's `WeightType::Int`): int8 weights, int16 activations
+    /// with static scales calibrated on [`CALIBRATION_WINDOWS`] training windows.
+    Int,
+}
+
+/// Training windows the integer export calibrates on: this many, evenly spaced over all
+/// training windows of the run (its `seq_len` and `stride`), recording the largest absolute
+/// value at each activation boundary (min/max, no percentile).
+pub const CALIBRATION_WINDOWS: usize = 256;
+
+/// The calibration windows of a run (see [`CALIBRATION_WINDOWS`]), from its dataset file, which
+/// must still have the hash the run was trained on.
+pub fn calibration_windows(run: &RunConfig) -> Result<Vec<Vec<pxby_core::context::Context>>> {
+    let data = crate::data::load(&run.data, run.limit_items)?;
+    if data.dataset_hash != run.dataset_hash {
+        return Err(Error::Usage(format!(
+            "{} has changed since the run started (hash {} instead of {})",
+            run.data.display(),
+            data.dataset_hash,
+            run.dataset_hash
+        )));
+    }
+    let windows = crate::windows::Windows::new(data.train, run.seq_len, run.stride);
+    let n = windows.len();
+    let take = CALIBRATION_WINDOWS.min(n);
+    Ok((0..take).map(|k| windows.window(k * n / take).0).collect())
 }
 
 /// Which model of the run to export.
@@ -131,11 +158,20 @@ pub fn encode(
         notes,
         metrics,
     };
+    let fmt_err = |e: pxby_core::Error| Error::Format(e.to_string());
     let wt = match weights {
         Weights::F32 => WeightType::F32,
         Weights::Int8 => WeightType::I8,
+        Weights::Int => {
+            let f32_bytes = write_model(cfg, &meta, WeightType::F32, &tensors).map_err(fmt_err)?;
+            let f32_model = pxby_core::Model::from_bytes(&f32_bytes).map_err(fmt_err)?;
+            let windows = calibration_windows(run)?;
+            let ranges = calibrate(&f32_model, windows.iter().map(std::vec::Vec::as_slice))
+                .map_err(fmt_err)?;
+            return write_int_model(cfg, &meta, &tensors, &ranges).map_err(fmt_err);
+        }
     };
-    write_model(cfg, &meta, wt, &tensors).map_err(|e| Error::Format(e.to_string()))
+    write_model(cfg, &meta, wt, &tensors).map_err(fmt_err)
 }
 
 /// Exports the run in `run_dir` to `out` (atomically). `out` may not be one of the run's files

@@ -420,6 +420,9 @@ enum WeightsArg {
     F32,
     /// int8 matrices (per output row, symmetric), f32 vectors.
     Int8,
+    /// Integer-only inference: int8 weights, int16 activations, static scales calibrated on 256
+    /// training windows (largest absolute value per activation boundary).
+    Int,
 }
 
 impl From<WeightsArg> for Weights {
@@ -427,6 +430,7 @@ impl From<WeightsArg> for Weights {
         match a {
             WeightsArg::F32 => Weights::F32,
             WeightsArg::Int8 => Weights::Int8,
+            WeightsArg::Int => Weights::Int,
         }
     }
 }

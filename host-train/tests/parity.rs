@@ -1,6 +1,7 @@
 //! The committed default model, run by tch and by pxby-core on real validation windows:
 //! f32 logits agree to 1e-4; the int8 export picks the same next token as tch on ≥ 98% of the
-//! windows. Needs libtorch and the dataset.
+//! windows; the integer export (calibrated on training windows) picks the f32 model's next
+//! token on ≥ 98% of them. Needs libtorch and the dataset.
 
 mod common;
 
@@ -130,4 +131,57 @@ fn next_token_scores_of_pxby_eval_equal_the_trainers_validation() {
     // Logits agree to a few 1e-6: at most a near-tie may flip.
     assert!(core.correct.abs_diff(tch.correct() as usize) <= 1);
     assert!((core.loss() - tch.loss()).abs() < 1e-4);
+}
+
+#[test]
+fn default_model_integer_export_agrees_with_f32_on_validation_windows() {
+    use host_train::export::CALIBRATION_WINDOWS;
+    let bytes = std::fs::read(DEFAULT_F32).expect("fixtures/models/default-f32.pxby");
+    let f32_model = pxby_core::Model::from_bytes(&bytes).expect("load f32 model");
+    let built = import(&f32_model, Device::Cpu).expect("import into tch");
+    let spec = ModelSpec {
+        family: FamilyKind::Rnn,
+        config: *f32_model.config(),
+    };
+    let data = host_train::data::load(&small_dataset(), None).expect("dataset");
+    let mut run = run_config(spec, &data.dataset_hash);
+    run.data = small_dataset();
+    let int = encode(&run, &checkpoint_of(spec, &built.vars), Weights::Int, "").expect("encode");
+    let int_model = pxby_core::Model::from_bytes(&int).expect("load integer model");
+    assert_eq!(int_model.weights(), pxby_core::quant::WeightType::Int);
+    // SPEC §8 windows of the validation items: 64 contexts, stride 80, wrapping.
+    let windows = Windows::new(data.val, 64, 80);
+    let (mut same, mut f32_correct, mut int_correct, mut worst) = (0usize, 0usize, 0usize, 0f32);
+    let mut scratch = vec![0i16; int_model.int_scratch_len_for(64)];
+    for i in 0..windows.len() {
+        let (window, target) = windows.window(i);
+        let a = core_logits(&f32_model, &window);
+        let mut q = [0i32; pxby_core::vocab::VOCAB_SIZE];
+        int_model
+            .int_logits_for(&window, &mut scratch, &mut q)
+            .expect("integer forward");
+        let q: Vec<f32> = q
+            .iter()
+            .map(|&v| v as f32 / (1u32 << pxby_core::fixed::LOGIT_BITS) as f32)
+            .collect();
+        for (x, y) in a.iter().zip(&q) {
+            worst = worst.max((x - y).abs());
+        }
+        same += usize::from(argmax(&a) == argmax(&q));
+        f32_correct += usize::from(argmax(&a) == target as usize);
+        int_correct += usize::from(argmax(&q) == target as usize);
+    }
+    let n = windows.len() as f64;
+    let agree = same as f64 / n;
+    println!(
+        "integer export ({} bytes, calibrated on {CALIBRATION_WINDOWS} training windows): {} \
+         validation windows, top-1 = f32 top-1 on {:.2}%, max |logit diff| {worst:.4}; \
+         next-token accuracy f32 {:.2}%, integer {:.2}%",
+        int.len(),
+        windows.len(),
+        100.0 * agree,
+        100.0 * f32_correct as f64 / n,
+        100.0 * int_correct as f64 / n
+    );
+    assert!(agree >= 0.98, "integer agrees on {agree}");
 }

@@ -1,5 +1,5 @@
 //! Generation speed: tokens per second for the paper's best configuration (random weights) at
-//! windows 32, 64 and 128, f32 and int8 weights. Each iteration is one full generator step with
+//! windows 32, 64 and 128, f32 weights, int8 weights (f32 arithmetic) and the integer file (integer-only arithmetic). Each iteration is one full generator step with
 //! a full window: PxByEmbed of the new token, the LSTM stack over the window, the head, greedy
 //! choice. Run: `cargo bench -p pxby-core --bench generate`.
 
@@ -8,6 +8,7 @@ mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pxby_core::Model;
+use pxby_core::calibrate::{calibrate, write_int_model};
 use pxby_core::config::ModelConfig;
 use pxby_core::generate::{Buffers, Generator, Options};
 use pxby_core::quant::WeightType;
@@ -49,7 +50,7 @@ fn bench_window<const W: usize>(c: &mut Criterion, models: &[(WeightType, Vec<u8
             Generator::<'_, W>::RAM_BYTES
         );
         group.bench_function(format!("{wt:?}"), |b| {
-            b.iter(|| std::hint::black_box(g.step()))
+            b.iter(|| std::hint::black_box(g.step()));
         });
     }
     group.finish();
@@ -57,10 +58,24 @@ fn bench_window<const W: usize>(c: &mut Criterion, models: &[(WeightType, Vec<u8
 
 fn benches(c: &mut Criterion) {
     let cfg = ModelConfig::PAPER_BEST;
-    let models: Vec<(WeightType, Vec<u8>)> = [WeightType::F32, WeightType::I8]
+    let mut models: Vec<(WeightType, Vec<u8>)> = [WeightType::F32, WeightType::I8]
         .into_iter()
         .map(|wt| (wt, common::random_model(&cfg, 1, wt)))
         .collect();
+    // The integer file of the same weights, calibrated on 16 random windows of 64 contexts.
+    let owned = common::random_tensors(&cfg, 1);
+    let list = common::as_list(&owned);
+    let mut rng = common::Rng(2);
+    let windows: Vec<_> = (0..16)
+        .map(|_| common::random_contexts(&mut rng, 64))
+        .collect();
+    let ranges = calibrate(
+        &Model::from_bytes(&models[0].1).unwrap(),
+        windows.iter().map(std::vec::Vec::as_slice),
+    )
+    .unwrap();
+    let int = write_int_model(&cfg, &common::meta(), &list, &ranges).unwrap();
+    models.push((WeightType::Int, int));
     bench_window::<32>(c, &models);
     bench_window::<64>(c, &models);
     bench_window::<128>(c, &models);

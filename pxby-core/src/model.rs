@@ -31,6 +31,7 @@ use crate::config::{Direction, Embed, LstmPart, ModelConfig, Slot};
 use crate::context::Context;
 use crate::error::Error;
 use crate::format::{Metadata, ModelFile};
+use crate::intparams::IntParams;
 use crate::math::{inv_sqrt, sigmoid, tanh};
 use crate::quant::{Tensor, WeightType};
 use crate::vocab::VOCAB_SIZE;
@@ -48,14 +49,52 @@ pub struct Model<'a> {
     meta: Metadata<'a>,
     file_size: usize,
     crc: u32,
-    weights: Weights<'a>,
+    pub(crate) weights: Weights<'a>,
+    pub(crate) int: Option<IntParams<'a>>,
 }
 
 /// One LSTM step: `gates = (W_ih x + b_ih) + (W_hh h + b_hh)` (the `W_hh` product is skipped
 /// for the zero initial state), then PyTorch's i, f, g, o update of `c` (in place). Writes the
 /// new hidden state into `gates[..H]` and returns nothing else.
+/// Where the f32 forward pass can report intermediate values ([`Observe`]): the activation
+/// boundaries that an integer file gives a static scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boundary {
+    /// PxByEmbed: the embedding rows of the 9 context tokens, the convolution's output and the
+    /// mix (one scale for all three).
+    Mix,
+    /// The projection's output (LayerNorm's input).
+    Proj,
+    /// The embedding front's output (the first LSTM's input).
+    Embed,
+    /// The gate pre-activations of one LSTM.
+    Gates(u8, Direction),
+    /// The cell state of one LSTM.
+    Cell(u8, Direction),
+}
+
+/// A receiver of intermediate values of the f32 forward pass (calibration). `()` ignores
+/// everything and compiles away.
+pub trait Observe {
+    /// Called with the values crossing `at` (in no particular grouping).
+    fn observe(&mut self, at: Boundary, values: &[f32]);
+}
+
+impl Observe for () {
+    #[inline(always)]
+    fn observe(&mut self, _: Boundary, _: &[f32]) {}
+}
+
 #[inline]
-fn lstm_gates(l: &LstmWeights<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], gates: &mut [f32]) {
+fn lstm_gates(
+    l: &LstmWeights<'_>,
+    x: &[f32],
+    h: Option<&[f32]>,
+    c: &mut [f32],
+    gates: &mut [f32],
+    obs: &mut impl Observe,
+    id: (u8, Direction),
+) {
     let (w_ih, w_hh) = (l.get(LstmPart::WeightIh), l.get(LstmPart::WeightHh));
     let (b_ih, b_hh) = (l.get(LstmPart::BiasIh), l.get(LstmPart::BiasHh));
     let n = w_ih.rows();
@@ -68,6 +107,7 @@ fn lstm_gates(l: &LstmWeights<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], 
         };
         *g = gi + (hh + b_hh.at(r));
     }
+    obs.observe(Boundary::Gates(id.0, id.1), &gates[..n]);
     for j in 0..hid {
         let i = sigmoid(gates[j]);
         let f = sigmoid(gates[hid + j]);
@@ -77,6 +117,7 @@ fn lstm_gates(l: &LstmWeights<'_>, x: &[f32], h: Option<&[f32]>, c: &mut [f32], 
         c[j] = cj;
         gates[j] = o * tanh(cj);
     }
+    obs.observe(Boundary::Cell(id.0, id.1), &c[..hid]);
 }
 
 impl<'a> Model<'a> {
@@ -91,6 +132,7 @@ impl<'a> Model<'a> {
             file_size: file.file_size,
             crc: file.crc,
             weights: file.weights,
+            int: file.int,
         })
     }
 
@@ -99,9 +141,24 @@ impl<'a> Model<'a> {
         &self.config
     }
 
-    /// `I8` when the matrices are stored quantised, else `F32`.
+    /// `Int` for an integer file, `I8` when the matrices are stored quantised, else `F32`.
     pub fn weights(&self) -> WeightType {
         self.weight_type
+    }
+
+    /// The integer-inference parameters ([`WeightType::Int`] files only).
+    pub fn int_params(&self) -> Option<&IntParams<'a>> {
+        self.int.as_ref()
+    }
+
+    /// Errors with [`Error::Unsupported`] for integer files, which the f32 path cannot run
+    /// (their numbers are requantisation units, not weights): use [`crate::integer`].
+    fn float_only(&self) -> Result<(), Error> {
+        if self.int.is_some() {
+            Err(Error::Unsupported)
+        } else {
+            Ok(())
+        }
     }
 
     /// Training metadata stored in the file.
@@ -168,6 +225,18 @@ impl<'a> Model<'a> {
     /// PxByEmbed of one context into `out[..dim]` (SPEC §6). Errors if `out` is shorter than
     /// `dim` or a context cell is not a token.
     pub fn embed(&self, ctx: &Context, out: &mut [f32]) -> Result<(), Error> {
+        self.embed_observed(ctx, out, &mut ())
+    }
+
+    /// [`Model::embed`], reporting the values at each [`Boundary`] of the embedding front to
+    /// `obs` (calibration).
+    pub fn embed_observed(
+        &self,
+        ctx: &Context,
+        out: &mut [f32],
+        obs: &mut impl Observe,
+    ) -> Result<(), Error> {
+        self.float_only()?;
         let d = self.dim();
         at_least(d, out.len())?;
         if let Some(&t) = ctx.iter().find(|&&t| t as usize >= VOCAB_SIZE) {
@@ -181,6 +250,7 @@ impl<'a> Model<'a> {
             for (j, o) in out.iter_mut().enumerate() {
                 *o = embedding.get(tok, j);
             }
+            obs.observe(Boundary::Embed, out);
             return Ok(());
         }
         let e = self.config.embed_inner();
@@ -221,9 +291,13 @@ impl<'a> Model<'a> {
                         }
                     }
                     let cv = s * conv_w.scale(ch) + conv_b.at(ch);
-                    ap * x(ch, p) + (1.0 - ap) * cv
+                    let m = ap * x(ch, p) + (1.0 - ap) * cv;
+                    obs.observe(Boundary::Mix, &[x(ch, p), cv, m]);
+                    m
                 } else {
-                    ap * x(ch, p)
+                    let m = ap * x(ch, p);
+                    obs.observe(Boundary::Mix, &[x(ch, p), m]);
+                    m
                 };
                 proj_w.axpy_col(ch * 9 + p, m, out);
             }
@@ -232,6 +306,7 @@ impl<'a> Model<'a> {
         for (j, o) in out.iter_mut().enumerate() {
             *o += proj_b.at(j);
         }
+        obs.observe(Boundary::Proj, out);
         // LayerNorm over D, biased variance.
         let df = d as f32;
         let mut mean = 0.0f32;
@@ -249,6 +324,7 @@ impl<'a> Model<'a> {
         for (j, o) in out.iter_mut().enumerate() {
             *o = (*o - mean) * inv * norm_w.at(j) + norm_b.at(j);
         }
+        obs.observe(Boundary::Embed, out);
         Ok(())
     }
 
@@ -281,6 +357,7 @@ impl<'a> Model<'a> {
         scratch: &mut [f32],
         logits: &mut [f32; VOCAB_SIZE],
     ) -> Result<(), Error> {
+        self.float_only()?;
         let d = self.dim();
         let cap = ring.len() / d;
         at_least(len * d, ring.len())?;
@@ -313,6 +390,28 @@ impl<'a> Model<'a> {
     }
 
     /// The LSTM stack and head. `scratch` is exactly `scratch_len(len)`.
+    /// [`Model::logits_for`] on the f32 path, reporting every [`Boundary`] to `obs`
+    /// (calibration of integer files).
+    pub fn logits_observed(
+        &self,
+        contexts: &[Context],
+        scratch: &mut [f32],
+        logits: &mut [f32; VOCAB_SIZE],
+        obs: &mut impl Observe,
+    ) -> Result<(), Error> {
+        let (l, d) = (contexts.len(), self.dim());
+        let need = self.scratch_len_for(l);
+        at_least(need, scratch.len())?;
+        let (embeds, rest) = scratch.split_at_mut(l * d);
+        for (ctx, out) in contexts.iter().zip(embeds.chunks_exact_mut(d)) {
+            self.embed_observed(ctx, out, obs)?;
+        }
+        let (buf, work) = rest.split_at_mut(l * self.d_state());
+        let row = |t: usize| &embeds[t * d..(t + 1) * d];
+        self.forward_parts(row, l, buf, work, logits, obs);
+        Ok(())
+    }
+
     fn forward<'r>(
         &self,
         row: impl Fn(usize) -> &'r [f32],
@@ -321,7 +420,7 @@ impl<'a> Model<'a> {
         logits: &mut [f32; VOCAB_SIZE],
     ) {
         let (buf, work) = scratch.split_at_mut(len * self.d_state());
-        self.forward_parts(row, len, buf, work, logits);
+        self.forward_parts(row, len, buf, work, logits, &mut ());
     }
 
     /// The LSTM stack and head with the layer buffer (`≥ len · d_state`) and the work area
@@ -333,6 +432,7 @@ impl<'a> Model<'a> {
         buf: &mut [f32],
         work: &mut [f32],
         logits: &mut [f32; VOCAB_SIZE],
+        obs: &mut impl Observe,
     ) {
         let s = self.d_state();
         let buf = &mut buf[..len * s];
@@ -348,7 +448,15 @@ impl<'a> Model<'a> {
             } else {
                 Some(&buf[(t - 1) * s..(t - 1) * s + h0])
             };
-            lstm_gates(w.lstm(0, Direction::Forward), row(t), prev, c, gates);
+            lstm_gates(
+                w.lstm(0, Direction::Forward),
+                row(t),
+                prev,
+                c,
+                gates,
+                obs,
+                (0, Direction::Forward),
+            );
             buf[t * s..t * s + h0].copy_from_slice(&gates[..h0]);
         }
         // Reverse direction, t = L-1..0, into buf[t][H..2H].
@@ -360,7 +468,15 @@ impl<'a> Model<'a> {
                 } else {
                     Some(&buf[(t + 1) * s + h0..(t + 1) * s + 2 * h0])
                 };
-                lstm_gates(w.lstm(0, Direction::Reverse), row(t), prev, c, gates);
+                lstm_gates(
+                    w.lstm(0, Direction::Reverse),
+                    row(t),
+                    prev,
+                    c,
+                    gates,
+                    obs,
+                    (0, Direction::Reverse),
+                );
                 buf[t * s + h0..t * s + 2 * h0].copy_from_slice(&gates[..h0]);
             }
         }
@@ -375,7 +491,15 @@ impl<'a> Model<'a> {
                 } else {
                     Some(&buf[(t - 1) * s..t * s])
                 };
-                lstm_gates(layer, &buf[t * s..(t + 1) * s], prev, c, gates);
+                lstm_gates(
+                    layer,
+                    &buf[t * s..(t + 1) * s],
+                    prev,
+                    c,
+                    gates,
+                    obs,
+                    (k as u8, Direction::Forward),
+                );
                 buf[t * s..(t + 1) * s].copy_from_slice(&gates[..s]);
             }
         }

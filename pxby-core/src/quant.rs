@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::TensorSpec;
+use crate::fixed::Requant;
 use crate::math::{abs, round_i32};
 
 /// How a tensor's values are stored.
@@ -30,6 +31,13 @@ pub enum WeightType {
     F32,
     /// Signed bytes with one little-endian f32 scale per output row (stored before the bytes).
     I8,
+    /// Integer inference (int8 weights, int16 activations, no floating point at run time):
+    /// matrices are `rows` little-endian `i16` multipliers, then `rows` `u8` shifts (one
+    /// [`crate::fixed::Requant`] per output row, with a 15-bit multiplier), then the i8 values,
+    /// then zero padding to a multiple of 4; vectors are little-endian `i32` (biases in accumulator units, `σ(alpha)`
+    /// in Q15, LayerNorm weights as int16 values). What each number means is documented in
+    /// [`crate::format`].
+    Int,
 }
 
 impl WeightType {
@@ -39,11 +47,15 @@ impl WeightType {
     pub(crate) fn stored_len(self, spec: &TensorSpec) -> u64 {
         let n: u64 = spec.shape[..spec.rank as usize]
             .iter()
-            .map(|&d| d as u64)
+            .map(|&d| u64::from(d))
             .product();
         match self {
             WeightType::F32 => 4 * n,
-            WeightType::I8 => (4 * spec.shape[0] as u64 + n).div_ceil(4) * 4,
+            WeightType::I8 => (4 * u64::from(spec.shape[0]) + n).div_ceil(4) * 4,
+            WeightType::Int if spec.quantisable => {
+                (3 * u64::from(spec.shape[0]) + n).div_ceil(4) * 4
+            }
+            WeightType::Int => 4 * n,
         }
     }
 
@@ -69,6 +81,9 @@ impl WeightType {
                     payload.push(0);
                 }
             }
+            // Integer tensors are quantised against activation scales, which one tensor alone
+            // does not know: `crate::calibrate` encodes them.
+            WeightType::Int => {}
         }
     }
 }
@@ -133,7 +148,94 @@ fn dot_f32_le(w: &[u8], x: &[f32]) -> f32 {
 /// [`dot`] over int8 weights.
 #[inline]
 fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
-    dot(q, x, |[b]: [u8; 1]| b as i8 as f32)
+    dot(q, x, |[b]: [u8; 1]| f32::from(b as i8))
+}
+
+/// `Σ w[i] · x[i]` of i8 weights (as bytes) and i16 activations in one `i32` accumulator, over
+/// the shorter length. Integer addition is associative, so every shape of the loop gives the
+/// same result; the shape is chosen per target: [`dot_i8_i16_lanes`] on most targets (x86_64:
+/// sign extension + `pmaddwd`), [`dot_i8_i16_pairs`] on 32-bit Arm (few registers: 16 lanes
+/// would live on the stack).
+#[inline(always)]
+pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
+    #[cfg(target_arch = "arm")]
+    {
+        dot_i8_i16_pairs(w, x)
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        dot_i8_i16_lanes(w, x)
+    }
+}
+
+/// Four [`dot_i8_i16`] against the same activations (e.g. the four gates of one LSTM unit),
+/// each over the shorter of its row and `x`. On 32-bit Arm one loop loads each activation once
+/// for the four rows; elsewhere four [`dot_i8_i16_lanes`].
+#[inline(always)]
+pub fn dot4_i8_i16(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
+    #[cfg(target_arch = "arm")]
+    {
+        dot4_i8_i16_shared(w, x)
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        w.map(|w| dot_i8_i16_lanes(w, x))
+    }
+}
+
+/// [`dot4_i8_i16`] as one loop over `x` shared by the four rows.
+#[inline(always)]
+pub fn dot4_i8_i16_shared(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
+    let n = w.iter().fold(x.len(), |n, w| n.min(w.len()));
+    if w.iter().any(|w| w.len() != n) {
+        // Rows of different lengths: one at a time.
+        return w.map(|w| dot_i8_i16_pairs(w, x));
+    }
+    let (w0, w1, w2, w3, x) = (&w[0][..n], &w[1][..n], &w[2][..n], &w[3][..n], &x[..n]);
+    let mut a = [0i32; 4];
+    for i in 0..n {
+        let v = i32::from(x[i]);
+        a[0] += i32::from(w0[i] as i8) * v;
+        a[1] += i32::from(w1[i] as i8) * v;
+        a[2] += i32::from(w2[i] as i8) * v;
+        a[3] += i32::from(w3[i] as i8) * v;
+    }
+    a
+}
+
+/// [`dot_i8_i16`] in blocks of 16 with one lane per product (fixed-size arrays that LLVM
+/// vectorises), the lanes summed at the end.
+#[inline(always)]
+pub fn dot_i8_i16_lanes(w: &[u8], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let (wb, wr) = w.as_chunks::<16>();
+    let (xb, xr) = x.as_chunks::<16>();
+    let mut lanes = [0i32; 16];
+    for (w, x) in wb.iter().zip(xb) {
+        for k in 0..16 {
+            lanes[k] += i32::from(w[k] as i8) * i32::from(x[k]);
+        }
+    }
+    let acc: i32 = lanes.iter().sum();
+    acc + dot_i8_i16_pairs(wr, xr)
+}
+
+/// [`dot_i8_i16`] with pairs of products added before the accumulator (one accumulator).
+#[inline(always)]
+pub fn dot_i8_i16_pairs(w: &[u8], x: &[i16]) -> i32 {
+    let n = w.len().min(x.len());
+    let (w, x) = (&w[..n], &x[..n]);
+    let (wp, wr) = w.as_chunks::<2>();
+    let (xp, xr) = x.as_chunks::<2>();
+    let mut acc = 0i32;
+    for (w, x) in wp.iter().zip(xp) {
+        acc += i32::from(w[0] as i8) * i32::from(x[0]) + i32::from(w[1] as i8) * i32::from(x[1]);
+    }
+    for (&w, &x) in wr.iter().zip(xr) {
+        acc += i32::from(w as i8) * i32::from(x);
+    }
+    acc
 }
 
 /// A read-only view of one tensor inside a model file, as `rows × cols` (vectors are
@@ -170,6 +272,8 @@ impl<'a> Tensor<'a> {
         let ok = match dtype {
             WeightType::F32 => n.checked_mul(4)? == data.len() && scales.is_empty(),
             WeightType::I8 => n == data.len() && rows.checked_mul(4)? == scales.len(),
+            WeightType::Int if scales.is_empty() => n.checked_mul(4)? == data.len(),
+            WeightType::Int => n == data.len() && rows.checked_mul(3)? == scales.len(),
         };
         ok.then_some(Tensor {
             dtype,
@@ -181,17 +285,31 @@ impl<'a> Tensor<'a> {
     }
 
     /// A view of one tensor as a model file stores it ([`WeightType::stored_len`] bytes, as
-    /// [`WeightType::encode`] writes them). `None` if `bytes` is too short.
+    /// [`WeightType::encode`] writes them). `matrix`: the tensor is a weight matrix
+    /// ([`TensorSpec::quantisable`]). `None` if `bytes` is too short.
     pub(crate) fn from_stored(
         dtype: WeightType,
+        matrix: bool,
         rows: usize,
         cols: usize,
         bytes: &'a [u8],
     ) -> Option<Self> {
+        let per_row = match dtype {
+            WeightType::Int if matrix => 3,
+            WeightType::I8 => 4,
+            _ => 0,
+        };
         match dtype {
             WeightType::F32 => Tensor::new(dtype, rows, cols, bytes, &[]),
-            WeightType::I8 => {
-                let (scales, rest) = bytes.split_at_checked(rows.checked_mul(4)?)?;
+            WeightType::Int if !matrix => Tensor::new(
+                dtype,
+                rows,
+                cols,
+                bytes.get(..rows.checked_mul(cols)? * 4)?,
+                &[],
+            ),
+            WeightType::I8 | WeightType::Int => {
+                let (scales, rest) = bytes.split_at_checked(rows.checked_mul(per_row)?)?;
                 Tensor::new(
                     dtype,
                     rows,
@@ -228,23 +346,92 @@ impl<'a> Tensor<'a> {
         self.len() == 0
     }
 
-    /// The stored value at `(r, c)` before scaling (f32, or the i8 as f32).
+    /// The stored value at `(r, c)` before scaling (f32, the i8 as f32, or for integer
+    /// vectors the i32 as f32).
     #[inline]
     pub fn raw(&self, r: usize, c: usize) -> f32 {
         let i = r * self.cols + c;
         match self.dtype {
             WeightType::F32 => f32_at(self.data, i),
-            WeightType::I8 => self.data[i] as i8 as f32,
+            WeightType::Int if self.scales.is_empty() => self.int_at(i) as f32,
+            WeightType::I8 | WeightType::Int => f32::from(self.data[i] as i8),
         }
     }
 
-    /// The scale of row `r` (1.0 for f32 tensors).
+    /// The scale of row `r` (1.0 for f32 tensors and integer tensors, whose rows carry a
+    /// [`Requant`] instead).
     #[inline]
     pub fn scale(&self, r: usize) -> f32 {
         match self.dtype {
-            WeightType::F32 => 1.0,
+            WeightType::F32 | WeightType::Int => 1.0,
             WeightType::I8 => f32_at(self.scales, r),
         }
+    }
+
+    /// True for an integer matrix (i8 values and one [`Requant`] per row).
+    #[inline]
+    pub fn is_int_matrix(&self) -> bool {
+        self.dtype == WeightType::Int && !self.scales.is_empty()
+    }
+
+    /// Element `i` of an integer vector (`i32`); 0 for anything else or out of range.
+    #[inline]
+    pub fn int_at(&self, i: usize) -> i32 {
+        if self.dtype != WeightType::Int || !self.scales.is_empty() {
+            return 0;
+        }
+        match self.data.get(4 * i..4 * i + 4) {
+            Some(b) => i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => 0,
+        }
+    }
+
+    /// The i8 values of row `r` of an int8 or integer matrix, as bytes (empty otherwise).
+    #[inline]
+    pub fn row_i8(&self, r: usize) -> &'a [u8] {
+        match self.dtype {
+            WeightType::I8 | WeightType::Int if !self.scales.is_empty() => self
+                .data
+                .get(r * self.cols..(r + 1) * self.cols)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The requantisation factor of row `r` of an integer matrix ([`Requant::ONE`] otherwise).
+    #[inline]
+    pub fn requant(&self, r: usize) -> Requant {
+        if !self.is_int_matrix() {
+            return Requant::ONE;
+        }
+        match (
+            self.scales.get(2 * r..2 * r + 2),
+            self.scales.get(2 * self.rows + r),
+        ) {
+            (Some(m), Some(&shift)) => Requant {
+                multiplier: i32::from(i16::from_le_bytes([m[0], m[1]])),
+                shift: u32::from(shift),
+            },
+            _ => Requant::ONE,
+        }
+    }
+
+    /// The raw parts of an integer matrix: i8 values (row-major), `i16` multipliers and `u8`
+    /// shifts, all as bytes; for anything else, the data bytes and two empty slices.
+    #[inline]
+    pub(crate) fn int_parts(&self) -> (&'a [u8], &'a [u8], &'a [u8]) {
+        let (m, s) = self
+            .scales
+            .split_at_checked(2 * self.rows)
+            .unwrap_or((&[], &[]));
+        (self.data, m, s)
+    }
+
+    /// `Σ_c w[r][c] · x[c]` of an integer matrix row over `min(cols, x.len())` elements, in an
+    /// `i32` accumulator (loading bounds `cols` so that it cannot overflow).
+    #[inline]
+    pub fn dot_row_i16(&self, r: usize, x: &[i16]) -> i32 {
+        dot_i8_i16(self.row_i8(r), x)
     }
 
     /// The dequantised value at `(r, c)`: `raw · scale`.
@@ -253,7 +440,7 @@ impl<'a> Tensor<'a> {
         self.raw(r, c) * self.scale(r)
     }
 
-    /// The dequantised element at flat index `i` (row-major).
+    /// The dequantised element at flat index `i` (row-major; raw for integer tensors).
     #[inline]
     pub fn at(&self, i: usize) -> f32 {
         if self.cols <= 1 {
@@ -273,6 +460,9 @@ impl<'a> Tensor<'a> {
         match self.dtype {
             WeightType::F32 => dot_f32_le(&self.data[4 * r * self.cols..][..4 * n], x),
             WeightType::I8 => dot_i8(&self.data[r * self.cols..][..n], x) * f32_at(self.scales, r),
+            WeightType::Int => (0..n)
+                .map(|c| self.raw(r, c) * x[c])
+                .fold(0.0, |a, b| a + b),
         }
     }
 
@@ -315,12 +505,54 @@ mod tests {
             let wb: std::vec::Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
             let (mut si, mut sf) = (0.0f32, 0.0f32);
             for i in 0..n {
-                si += (q[i] as i8 as f32) * x[i];
+                si += f32::from(q[i] as i8) * x[i];
                 sf += w[i] * x[i];
             }
             assert_eq!(dot_i8(&q, &x).to_bits(), si.to_bits(), "i8 n={n}");
             assert_eq!(dot_f32_le(&wb, &x).to_bits(), sf.to_bits(), "f32 n={n}");
         }
+    }
+
+    /// Both loop shapes of the integer dot product give the same sums, extremes included.
+    #[test]
+    fn integer_dot_shapes_agree() {
+        let mut seed = 99u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        for n in 0..=70 {
+            let w: std::vec::Vec<u8> = (0..n).map(|_| (next() >> 24) as u8).collect();
+            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
+            let want: i64 = w
+                .iter()
+                .zip(&x)
+                .map(|(&a, &b)| i64::from(a as i8) * i64::from(b))
+                .sum();
+            assert_eq!(i64::from(dot_i8_i16_lanes(&w, &x)), want, "n={n}");
+            assert_eq!(i64::from(dot_i8_i16_pairs(&w, &x)), want, "n={n}");
+            assert_eq!(
+                dot_i8_i16(&w, &x[..n / 2]),
+                dot_i8_i16_pairs(&w, &x[..n / 2])
+            );
+        }
+        for n in [0usize, 1, 5, 16, 33] {
+            let rows: std::vec::Vec<std::vec::Vec<u8>> = (0..4)
+                .map(|k| {
+                    (0..n + usize::from(k == 3 && n == 5))
+                        .map(|_| (next() >> 24) as u8)
+                        .collect()
+                })
+                .collect();
+            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
+            let w = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let want = w.map(|w| dot_i8_i16_pairs(w, &x));
+            assert_eq!(dot4_i8_i16_shared(w, &x), want, "n={n}");
+            assert_eq!(dot4_i8_i16(w, &x), want, "n={n}");
+        }
+        let (w, x) = ([0x80u8; 256], [i16::MIN; 256]);
+        assert_eq!(dot_i8_i16_lanes(&w, &x), dot_i8_i16_pairs(&w, &x));
+        assert_eq!(i64::from(dot_i8_i16_pairs(&w, &x)), 1 << 30);
     }
 
     #[test]

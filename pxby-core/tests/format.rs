@@ -255,7 +255,7 @@ fn mutated_files_never_panic() {
                             .unwrap()
                             .to_string(),
                     )
-                    .or_default() += 1
+                    .or_default() += 1;
             }
         }
     }

@@ -64,7 +64,7 @@ fn f32_matches_f64_reference() {
             let max = got
                 .iter()
                 .zip(&want)
-                .map(|(g, w)| (*g as f64 - w).abs())
+                .map(|(g, w)| (f64::from(*g) - w).abs())
                 .fold(0.0, f64::max);
             assert!(max < 2e-5, "config {i} len {len}: max |f32 - f64| = {max}");
         }
@@ -89,7 +89,7 @@ fn int8_agrees_with_f32() {
             let ctxs = random_contexts(&mut rng, 64);
             let (a, b) = (logits(&mf, &ctxs), logits(&mq, &ctxs));
             total += 1;
-            agree += (argmax(&a) == argmax(&b)) as usize;
+            agree += usize::from(argmax(&a) == argmax(&b));
             for (x, y) in a.iter().zip(&b) {
                 max_diff = max_diff.max((x - y).abs());
                 max_range = max_range.max(x.abs());

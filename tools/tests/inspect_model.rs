@@ -69,3 +69,38 @@ fn inspect_shows_a_model_and_rejects_a_truncated_one() {
         .assert()
         .failure();
 }
+
+#[test]
+fn inspect_shows_the_scales_of_an_integer_model() {
+    use pxby_core::calibrate::{calibrate, write_int_model};
+    use pxby_core::format::random_weights;
+    let cfg = ModelConfig::PAPER_BEST;
+    let w = random_weights(&cfg, 2, 1.0);
+    let list: Vec<(&str, &[f32])> = w.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    let f32_bytes = write_model(&cfg, &Metadata::default(), WeightType::F32, &list).unwrap();
+    let window: Vec<_> = pxby_core::context::contexts(&[40, 41, 42, 1, 43, 44]).collect();
+    let model = pxby_core::Model::from_bytes(&f32_bytes).unwrap();
+    let ranges = calibrate(&model, [window.as_slice()]).unwrap();
+    let bytes = write_int_model(&cfg, &Metadata::default(), &list, &ranges).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("int.pxby");
+    std::fs::write(&p, &bytes).unwrap();
+    let a = Command::cargo_bin("pxby")
+        .unwrap()
+        .arg("inspect")
+        .arg(&p)
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    let embed = format!("embedding output scale {:e}", ranges.embed / 32767.0);
+    for needle in [
+        "weights Int",
+        "integer inference",
+        embed.as_str(),
+        "lstm 0 Reverse: cell state scale 2^-",
+        "lstm 1 Forward: cell state scale 2^-",
+        "logits 2^-12",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+}

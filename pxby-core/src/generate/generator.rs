@@ -8,8 +8,10 @@ use crate::vocab::{Symbol, VOCAB_SIZE, byte_to_token, decode};
 
 use super::buffers::Buffers;
 use super::grammar::Grammar;
+use super::int_sampling::{inv_temperature_q16, sample_int};
 use super::sampling::{Pcg32, Sampling, sample};
 use super::{ALL_TOKENS, TokenMask};
+use crate::fixed::LOGIT_BITS;
 
 /// Row capacity of the generator's context cursor (tokens per `\t`-terminated row, separator
 /// included): images up to 63 columns.
@@ -83,6 +85,8 @@ pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usiz
     start: usize,
     /// Tokens in the window (≤ W).
     len: usize,
+    /// `1 / temperature` in Q16 for the integer sampler (`None`: greedy).
+    inv_temperature: Option<u32>,
 }
 
 impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> {
@@ -107,6 +111,18 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if W == 0 || model.dim() > D || model.d_state() > S {
             return Err(Error::Capacity);
         }
+        let int = model.int_params().is_some();
+        // The integer layout inside the f32 arrays (as i16): the projection ring in the
+        // embedding ring, the layer buffer and one embedding in the layer buffer.
+        if int && (2 * D < model.int_proj_len() || 2 * W * S < W * model.d_state() + model.dim()) {
+            return Err(Error::Capacity);
+        }
+        let temperature = match options.sampling {
+            Sampling::Greedy => None,
+            Sampling::Temperature(t) | Sampling::TopK { temperature: t, .. } => {
+                inv_temperature_q16(t)
+            }
+        };
         Ok(Generator {
             model,
             buffers,
@@ -118,6 +134,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
                 .then(|| Grammar::new(options.min_side, options.max_side, options.max_caption)),
             start: 0,
             len: 0,
+            inv_temperature: temperature,
         })
     }
 
@@ -181,10 +198,22 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     fn append(&mut self, ctx: &Context) -> Result<(), Error> {
         let d = self.model.dim();
         let slot = (self.start + self.len) % W;
-        self.model.embed(
-            ctx,
-            &mut self.buffers.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
-        )?;
+        let b = &mut *self.buffers;
+        if self.model.int_params().is_some() {
+            // Embedding and first-layer input projections, once per token.
+            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+            let ring: &mut [i16] = bytemuck::cast_slice_mut(b.embeds.as_flattened_mut());
+            let rest: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
+            let x = &mut rest[W * s..W * s + d];
+            self.model.int_embed(ctx, x)?;
+            self.model
+                .int_project(x, &mut ring[slot * p..(slot + 1) * p])?;
+        } else {
+            self.model.embed(
+                ctx,
+                &mut b.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
+            )?;
+        }
         if self.len < W {
             self.len += 1;
         } else {
@@ -209,10 +238,40 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
 
     /// Computes and returns the next-token logits for the current window.
     pub fn logits(&mut self) -> &[f32; VOCAB_SIZE] {
-        let d = self.model.dim();
-        let b = &mut *self.buffers;
-        let ring = &b.embeds.as_flattened()[..W * d];
+        self.compute();
+        if self.model.int_params().is_some() {
+            // The integer logits (at 2^-LOGIT_BITS, stored as i32 in the same array) as f32.
+            for l in &mut self.buffers.logits {
+                *l = l.to_bits() as i32 as f32 / (1u32 << LOGIT_BITS) as f32;
+            }
+        }
+        &self.buffers.logits
+    }
+
+    /// Runs the model over the window into the logits: f32 logits for float files, `i32`
+    /// logits (in the same array) for integer files.
+    fn compute(&mut self) {
         let (start, len) = (self.start, self.len);
+        let b = &mut *self.buffers;
+        if self.model.int_params().is_some() {
+            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+            let ring: &[i16] = bytemuck::cast_slice(b.embeds.as_flattened());
+            let layer: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
+            let work: &mut [i16] = bytemuck::cast_slice_mut(b.work.as_flattened_mut());
+            let logits: &mut [i32] = bytemuck::cast_slice_mut(&mut b.logits[..]);
+            let Ok(logits) = <&mut [i32; VOCAB_SIZE]>::try_from(logits) else {
+                return;
+            };
+            let row = |t: usize| {
+                let i = (start + t) % W;
+                &ring[i * p..(i + 1) * p]
+            };
+            self.model
+                .int_forward(row, len, &mut layer[..W * s], work, logits);
+            return;
+        }
+        let d = self.model.dim();
+        let ring = &b.embeds.as_flattened()[..W * d];
         let row = |t: usize| {
             let i = (start + t) % W;
             &ring[i * d..(i + 1) * d]
@@ -223,8 +282,8 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             b.layer.as_flattened_mut(),
             b.work.as_flattened_mut(),
             &mut b.logits,
+            &mut (),
         );
-        &b.logits
     }
 
     /// The tokens allowed next: all of them, or the structured-mode set (empty when done).
@@ -244,13 +303,27 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if allowed == 0 {
             return None;
         }
-        self.logits();
-        let token = sample(
-            &self.buffers.logits,
-            allowed,
-            self.options.sampling,
-            &mut self.rng,
-        );
+        self.compute();
+        let token = if self.model.int_params().is_some() {
+            let logits: &[i32] = bytemuck::cast_slice(&self.buffers.logits[..]);
+            let Ok(logits) = <&[i32; VOCAB_SIZE]>::try_from(logits) else {
+                return None;
+            };
+            sample_int(
+                logits,
+                allowed,
+                self.options.sampling,
+                self.inv_temperature,
+                &mut self.rng,
+            )
+        } else {
+            sample(
+                &self.buffers.logits,
+                allowed,
+                self.options.sampling,
+                &mut self.rng,
+            )
+        };
         let context = self.push(token).ok()?;
         Some(Step {
             token,

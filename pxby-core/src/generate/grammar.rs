@@ -68,7 +68,7 @@ impl Grammar {
     /// Whether a side that reads `v` so far can still end within `min_side..=max_side`
     /// (sides have at most two digits, as `max_side` ≤ 63).
     fn viable(&self, v: u16) -> bool {
-        let (min, max) = (self.min_side as u16, self.max_side as u16);
+        let (min, max) = (u16::from(self.min_side), u16::from(self.max_side));
         v <= max && (v >= min || (min.max(v * 10) <= max.min(v * 10 + 9)))
     }
 
@@ -77,7 +77,7 @@ impl Grammar {
         match side {
             Side::Unread => true,
             Side::Reading(v) => self.viable(v),
-            Side::Read(v) => (self.min_side as u16..=self.max_side as u16).contains(&v),
+            Side::Read(v) => (u16::from(self.min_side)..=u16::from(self.max_side)).contains(&v),
         }
     }
 
@@ -291,7 +291,7 @@ mod tests {
             max in 1u8..=70,
         ) {
             let g = Grammar::new(min, max, 256);
-            let (lo, hi) = (g.min_side as u16, g.max_side as u16);
+            let (lo, hi) = (u16::from(g.min_side), u16::from(g.max_side));
             let codec = header::parse(&text)
                 .is_ok_and(|(h, w)| (lo..=hi).contains(&h) && (lo..=hi).contains(&w));
             let (taken, after) = drive(g, &text);
@@ -299,7 +299,7 @@ mod tests {
             prop_assert_eq!(grammar, codec, "{:?} sides {}..={}", String::from_utf8_lossy(&text), lo, hi);
             if grammar {
                 let (h, w) = header::parse(&text).unwrap();
-                prop_assert_eq!((after.h as u16, after.w as u16), (h, w));
+                prop_assert_eq!((u16::from(after.h), u16::from(after.w)), (h, w));
             }
         }
 
@@ -312,7 +312,7 @@ mod tests {
             max in 1u8..=12,
         ) {
             let g = Grammar::new(min, max, 256);
-            let (lo, hi) = (g.min_side as u16, g.max_side as u16);
+            let (lo, hi) = (u16::from(g.min_side), u16::from(g.max_side));
             let headers: Vec<Vec<u8>> = (lo..=hi)
                 .flat_map(|h| (lo..=hi).map(move |w| (h, w)))
                 .map(|(h, w)| header::format(h, w).unwrap().as_bytes().to_vec())

@@ -1,9 +1,11 @@
 //! Streaming generation (SPEC §7): a window of the last `W` tokens, next-token sampling, and a
 //! structured mode that always yields a well-formed sprite.
 //!
-//! The generator caches each token's PxByEmbed output in a ring of `W` rows and recomputes the
-//! LSTM stack over the window for every new token (the backward LSTM of the paper's model sees
-//! the whole window, so nothing else can be cached). All buffers are fixed arrays sized by const
+//! The generator caches what depends on one token only in a ring of `W` rows — its PxByEmbed
+//! output for f32 and int8-weight files; for integer files ([`crate::integer`]) its first-layer
+//! input projections `W_ih · x + b_ih` of both directions — and recomputes the rest of the LSTM
+//! stack over the window for every new token (the backward LSTM of the paper's model sees the
+//! whole window, so nothing else can be cached). All buffers are fixed arrays sized by const
 //! generics, checked against the model at construction ([`crate::Error::Capacity`]):
 //!
 //! - `W`: window (default 64), `D`: largest `dim` (default 81), `S`: largest `d_state`
@@ -11,15 +13,22 @@
 //! - RAM: the big arrays are a separate [`Buffers`] that the generator borrows, so firmware can
 //!   keep them in a `.bss` static or one stack frame and nothing 30 KB large is ever moved:
 //!   `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452 (logits)
-//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. The generator value
-//!   itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
+//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. Integer models use
+//!   the same arrays as `i16` / `i32` (safe casts with `bytemuck`): the projection ring
+//!   (`W × 4·d_state`) in the embedding ring, which needs `D ≥ 2·d_state`
+//!   ([`crate::Error::Capacity`] otherwise), the layer buffer and one embedding in the layer
+//!   buffer, cell state and one hidden row in the work array, `i32` logits in the logits. The
+//!   generator value itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
 //!   bytes); [`Generator::RAM_BYTES`] is the sum.
 //!
 //! Sampling is greedy, temperature or top-k; randomness comes from [`Pcg32`] (integer only, so
-//! the same seed gives the same stream everywhere) and the softmax uses [`crate::math::exp`].
+//! the same seed gives the same stream everywhere) and the softmax uses [`crate::math::exp`]
+//! (f32 files) or integer arithmetic with a table of `2^(-i/256)` (integer files,
+//! `int_sampling`).
 //!
 //! The parts, one file each: `grammar` (structured mode: which tokens may come next, with the
-//! header read by [`crate::header`]), `sampling` ([`Pcg32`], [`Sampling`]), `buffers`
+//! header read by [`crate::header`]), `sampling` ([`Pcg32`], [`Sampling`]), `int_sampling`
+//! (the integer sampler), `buffers`
 //! ([`Buffers`]) and `generator` ([`Generator`], [`Options`], [`Step`]).
 //!
 //! ```
@@ -44,6 +53,7 @@
 mod buffers;
 mod generator;
 mod grammar;
+mod int_sampling;
 mod sampling;
 
 pub use buffers::Buffers;

@@ -129,7 +129,12 @@ pub fn reference_logits(
 ) -> Vec<f64> {
     let d = cfg.dim as usize;
     let e = cfg.embed_inner();
-    let f = |name: &str| get(t, name).iter().map(|&v| v as f64).collect::<Vec<f64>>();
+    let f = |name: &str| {
+        get(t, name)
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect::<Vec<f64>>()
+    };
     let emb = f("embed.embedding.weight");
     let mut xs: Vec<Vec<f64>> = Vec::new();
     for ctx in ctxs {
@@ -202,7 +207,7 @@ pub fn reference_logits(
         let bi = f(&format!("{prefix}.bias_ih_l0{suffix}"));
         let bh = f(&format!("{prefix}.bias_hh_l0{suffix}"));
         let hid = bi.len() / 4;
-        let inp = input.first().map_or(0, |v| v.len());
+        let inp = input.first().map_or(0, std::vec::Vec::len);
         let mut h = vec![0.0; hid];
         let mut c = vec![0.0; hid];
         let mut out = vec![vec![]; input.len()];

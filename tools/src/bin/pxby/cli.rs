@@ -356,6 +356,36 @@ fn inspect_model(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
             .collect();
         println!("  {:28} [{}] {} values", t.name, shape.join(", "), t.len());
     }
+    if let Some(p) = model.int_params() {
+        use pxby_core::config::Direction;
+        let s = &p.scales;
+        println!("integer inference (int16 activation scales, real = q * scale):");
+        println!("  mix scale {:e}", s.mix);
+        println!("  projection scale {:e}", s.proj);
+        println!("  embedding output scale {:e}", s.embed);
+        println!("  layernorm weight scale {:e}", s.norm_weight);
+        println!(
+            "  layernorm eps {} (projection units squared), output factor {} * 2^-{}",
+            p.ln_eps, p.norm.multiplier, p.norm.shift
+        );
+        println!(
+            "  fixed: gates 2^-{}, hidden states 2^-{}, logits 2^-{}",
+            pxby_core::fixed::GATE_BITS,
+            pxby_core::fixed::HIDDEN_BITS,
+            pxby_core::fixed::LOGIT_BITS
+        );
+        let mut lstms = vec![(0, Direction::Forward)];
+        if c.bidirectional {
+            lstms.push((0, Direction::Reverse));
+        }
+        lstms.extend((1..usize::from(c.depth)).map(|k| (k, Direction::Forward)));
+        for (layer, dir) in lstms {
+            println!(
+                "  lstm {layer} {dir:?}: cell state scale 2^-{}",
+                p.cell_shift(c, layer, dir)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -1,0 +1,238 @@
+//! Fixed-point arithmetic of the integer path ([`crate::quant::WeightType::Int`]): requantisation
+//! by a multiplier and a shift, saturation, rounding division, integer square root, and the
+//! sigmoid / tanh tables on int16 inputs. Integer operations only (this module denies
+//! `clippy::float_arithmetic`), so every target gives the same bits by construction.
+//!
+//! # Scale conventions (fixed by this module, not stored in files)
+//! - gate pre-activations: `i16` at `2^-GATE_BITS` (Q4.11, range ±16);
+//! - sigmoid / tanh outputs, hidden states and the head's input: `i16` at `2^-15` (Q0.15);
+//! - the mixing weights `σ(alpha)` of PxByEmbed: Q15 in `0..=32768`;
+//! - LayerNorm's normalised value `(y − mean) / std`: `2^-NORM_BITS`;
+//! - logits: `i32` at `2^-LOGIT_BITS`.
+//!
+//! # Requantisation
+//! A [`Requant`] `{ multiplier: M, shift: n }` stands for the real factor `M · 2^-n`, with
+//! `M > 0` and `n` in [`MIN_SHIFT`]`..=`[`MAX_SHIFT`]. Applied to an accumulator `a` (first
+//! saturated to `i32`), it gives `round(a · M / 2^n)`, rounding half up, computed exactly in
+//! `i64`. This is gemmlowp's `MultiplyByQuantizedMultiplier` with one rounding instead of two
+//! (`SaturatingRoundingDoublingHighMul` then `RoundingDivideByPOT`): the same multiplier
+//! (`M` in `[2^30, 2^31)` for a normalised factor) and the same exponent, one shift.
+//!
+//! ```
+//! use pxby_core::fixed::{Requant, sigmoid_q15};
+//! let half = Requant { multiplier: 1 << 30, shift: 31 }; // 0.5
+//! assert_eq!(half.apply(7), 4); // 3.5 rounds up
+//! assert_eq!(half.apply(-7), -3); // -3.5 rounds up too
+//! let table = pxby_core::fixed::sigmoid_table_q15();
+//! assert_eq!(sigmoid_q15(&table, 0), 16384); // σ(0) = 0.5
+//! ```
+#![deny(clippy::float_arithmetic)]
+
+/// Fraction bits of a gate pre-activation (Q4.11: ±16 with steps of 1/2048).
+pub const GATE_BITS: u32 = 11;
+/// Fraction bits of hidden states, gate outputs and the head's input (Q0.15).
+pub const HIDDEN_BITS: u32 = 15;
+/// Fraction bits of the logits (`i32`).
+pub const LOGIT_BITS: u32 = 12;
+/// Fraction bits of the normalised LayerNorm value.
+pub const NORM_BITS: u32 = 11;
+/// Fraction bits of `σ(alpha)` (`32768` is 1.0).
+pub const ALPHA_BITS: u32 = 15;
+/// Entries of each activation table: `x = −8 + i/16` for `i` in `0..=256`.
+pub const TABLE_LEN: usize = 257;
+/// Smallest shift of a [`Requant`].
+pub const MIN_SHIFT: u32 = 1;
+/// Largest shift of a [`Requant`].
+pub const MAX_SHIFT: u32 = 62;
+/// Largest cell-state shift (cell state at `2^-shift`, `i16`).
+pub const MAX_CELL_SHIFT: u32 = 15;
+
+/// A fixed-point factor `multiplier · 2^-shift` (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requant {
+    /// Positive multiplier (normally in `[2^30, 2^31)`).
+    pub multiplier: i32,
+    /// Right shift, in [`MIN_SHIFT`]`..=`[`MAX_SHIFT`].
+    pub shift: u32,
+}
+
+impl Requant {
+    /// The identity factor `2^30 · 2^-30`.
+    pub const ONE: Requant = Requant {
+        multiplier: 1 << 30,
+        shift: 30,
+    };
+
+    /// True when the multiplier is positive and the shift in range (what loading checks).
+    pub fn is_valid(self) -> bool {
+        self.multiplier > 0 && (MIN_SHIFT..=MAX_SHIFT).contains(&self.shift)
+    }
+
+    /// `round(acc · M / 2^n)` (half up), `acc` first saturated to `i32`. Exact in `i64` for a
+    /// valid factor; an invalid shift is clamped into range rather than panicking.
+    #[inline(always)]
+    pub fn apply(self, acc: i64) -> i64 {
+        let acc = acc.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+        let n = self.shift.clamp(MIN_SHIFT, MAX_SHIFT);
+        let p = acc * i64::from(self.multiplier);
+        (p + (1i64 << (n - 1))) >> n
+    }
+
+    /// [`Requant::apply`] saturated to `i16`.
+    #[inline(always)]
+    pub fn to_i16(self, acc: i64) -> i16 {
+        sat16(self.apply(acc))
+    }
+}
+
+/// Saturates to `i16`.
+#[inline(always)]
+pub fn sat16(v: i64) -> i16 {
+    v.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
+/// Rounding arithmetic right shift (half up); `n = 0` returns `v`.
+#[inline(always)]
+pub fn shift_round(v: i64, n: u32) -> i64 {
+    if n == 0 {
+        v
+    } else {
+        (v + (1i64 << (n - 1))) >> n
+    }
+}
+
+/// `a / b` rounded to nearest, halves away from zero (`b > 0`; returns 0 for `b ≤ 0`).
+#[inline]
+pub fn div_round(a: i64, b: i64) -> i64 {
+    if b <= 0 {
+        return 0;
+    }
+    if a >= 0 {
+        (a + b / 2) / b
+    } else {
+        -((-a + b / 2) / b)
+    }
+}
+
+/// `⌊√v⌋` by the bitwise method (exact for every `u64`).
+pub fn isqrt(v: u64) -> u64 {
+    let mut rem = v;
+    let mut root = 0u64;
+    let mut bit = 1u64 << 62;
+    while bit > rem {
+        bit >>= 2;
+    }
+    while bit != 0 {
+        if rem >= root + bit {
+            rem -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    root
+}
+
+/// Looks up a table of [`TABLE_LEN`] little-endian `i16` entries (2 bytes each) at a gate-scale
+/// input (`2^-GATE_BITS`), clamped to `[−8, 8)`, with linear interpolation between the 256
+/// segments of width 1/16 (128 input steps each). `table` shorter than `2·TABLE_LEN` bytes
+/// gives 0 (loading rejects such tables).
+#[inline(always)]
+pub fn lookup(table: &[u8], x: i32) -> i16 {
+    const LO: i32 = -(8 << GATE_BITS);
+    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
+    let (i, f) = (u >> 7, (u & 127) as i32);
+    let Some(b) = table.get(2 * i..2 * i + 4) else {
+        return 0;
+    };
+    let y0 = i32::from(i16::from_le_bytes([b[0], b[1]]));
+    let y1 = i32::from(i16::from_le_bytes([b[2], b[3]]));
+    (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
+}
+
+/// σ(x) in Q15 from a sigmoid table (see [`lookup`]).
+#[inline(always)]
+pub fn sigmoid_q15(table: &[u8], x: i32) -> i16 {
+    lookup(table, x)
+}
+
+/// The reference sigmoid table: `round(σ(−8 + i/16) · 32768)`, clamped to `i16`, as bytes.
+/// Computed once on the host (writer) with [`crate::math::sigmoid`]; the loader only checks
+/// the length of whatever table a file stores.
+#[allow(clippy::float_arithmetic)]
+pub fn sigmoid_table_q15() -> [u8; 2 * TABLE_LEN] {
+    table_from(crate::math::sigmoid)
+}
+
+/// The reference tanh table: `round(tanh(−8 + i/16) · 32768)`, clamped to `i16`, as bytes.
+#[allow(clippy::float_arithmetic)]
+pub fn tanh_table_q15() -> [u8; 2 * TABLE_LEN] {
+    table_from(crate::math::tanh)
+}
+
+#[allow(clippy::float_arithmetic)]
+fn table_from(f: fn(f32) -> f32) -> [u8; 2 * TABLE_LEN] {
+    let mut out = [0u8; 2 * TABLE_LEN];
+    for i in 0..TABLE_LEN {
+        let x = -8.0 + i as f32 / 16.0;
+        let q = crate::math::round_i32(f(x) * 32768.0).clamp(-32768, 32767) as i16;
+        out[2 * i..2 * i + 2].copy_from_slice(&q.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isqrt_is_exact() {
+        for v in (0..5000u64).chain([u64::MAX, 1 << 62, (1 << 62) - 1, 999_999_999_999]) {
+            let r = isqrt(v);
+            assert!(r * r <= v, "{v}");
+            assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v), "{v}");
+        }
+    }
+
+    #[test]
+    fn requant_rounds_half_up_and_saturates_its_input() {
+        let q = Requant {
+            multiplier: 3 << 29, // 0.75 · 2^31
+            shift: 31,
+        };
+        assert_eq!(q.apply(4), 3);
+        assert_eq!(q.apply(2), 2); // 1.5 → 2
+        assert_eq!(q.apply(-2), -1); // -1.5 → -1
+        assert_eq!(q.apply(i64::MAX), q.apply(i64::from(i32::MAX)));
+        assert_eq!(Requant::ONE.apply(-12345), -12345);
+        assert!(Requant::ONE.is_valid());
+        assert!(
+            !Requant {
+                multiplier: 0,
+                shift: 3
+            }
+            .is_valid()
+        );
+        assert_eq!(div_round(7, 2), 4);
+        assert_eq!(div_round(-7, 2), -4);
+        assert_eq!(shift_round(-3, 1), -1);
+    }
+
+    #[test]
+    #[allow(clippy::float_arithmetic)]
+    fn tables_interpolate_within_tolerance() {
+        let (s, t) = (sigmoid_table_q15(), tanh_table_q15());
+        let mut worst = (0.0f32, 0.0f32);
+        for x in -16384i32..16384 {
+            let xf = x as f32 / 2048.0;
+            let es = (f32::from(sigmoid_q15(&s, x)) / 32768.0 - crate::math::sigmoid(xf)).abs();
+            let et = (f32::from(lookup(&t, x)) / 32768.0 - crate::math::tanh(xf)).abs();
+            worst = (worst.0.max(es), worst.1.max(et));
+        }
+        // Inside the table's [-8, 8): interpolation error only (beyond it the clamp adds at most
+        // 1 - σ(8) = 3.4e-4).
+        assert!(worst.0 < 1e-4 && worst.1 < 5e-4, "{worst:?}");
+        assert_eq!(lookup(&[0u8; 10], 0), 0);
+    }
+}
