@@ -700,7 +700,7 @@ mod tests {
                 "ssm"
             ]
         );
-        assert_eq!(names::<WeightsArg>(), ["f32", "int8"]);
+        assert_eq!(names::<WeightsArg>(), ["f32", "int8", "int"]);
         for (a, s) in [
             (SplitArg::Train, Split::Train),
             (SplitArg::Val, Split::Val),
@@ -722,6 +722,7 @@ mod tests {
         }
         assert_eq!(Weights::from(WeightsArg::F32), Weights::F32);
         assert_eq!(Weights::from(WeightsArg::Int8), Weights::Int8);
+        assert_eq!(Weights::from(WeightsArg::Int), Weights::Int);
         Cli::command().debug_assert();
     }
 }
