@@ -49,7 +49,7 @@ use crate::fixed::{
     shift_round,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
-use crate::model::Model;
+use crate::model::{Model, conv_taps};
 use crate::quant::{Tensor, dot4_i8_i16};
 use crate::vocab::VOCAB_SIZE;
 use crate::weights::LstmWeights;
@@ -194,23 +194,11 @@ impl<'a> Model<'a> {
             for ch in 0..e {
                 let row = conv_w.row_i8(ch);
                 for pos in 0..9 {
-                    let (pr, pc) = (pos / 3, pos % 3);
                     let mut acc = 0i32;
                     for ci in 0..e {
-                        for kr in 0..3 {
-                            let r = pr + kr;
-                            if !(1..=3).contains(&r) {
-                                continue;
-                            }
-                            for kc in 0..3 {
-                                let c = pc + kc;
-                                if !(1..=3).contains(&c) {
-                                    continue;
-                                }
-                                let q = (r - 1) * 3 + (c - 1);
-                                let wv = row.get(ci * 9 + kr * 3 + kc).map_or(0, |&b| b as i8);
-                                acc += i32::from(wv) * i32::from(x[ci * 9 + q]);
-                            }
+                        for (k, q) in conv_taps(pos) {
+                            let wv = row.get(ci * 9 + k).map_or(0, |&b| b as i8);
+                            acc += i32::from(wv) * i32::from(x[ci * 9 + q]);
                         }
                     }
                     let cv = conv_w

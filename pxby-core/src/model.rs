@@ -272,22 +272,10 @@ impl<'a> Model<'a> {
         for ch in 0..e {
             for (p, &ap) in a.iter().enumerate() {
                 let m = if conv {
-                    let (pr, pc) = (p / 3, p % 3);
                     let mut s = 0.0f32;
                     for ci in 0..e {
-                        for kr in 0..3 {
-                            let r = pr + kr;
-                            if !(1..=3).contains(&r) {
-                                continue;
-                            }
-                            for kc in 0..3 {
-                                let c = pc + kc;
-                                if !(1..=3).contains(&c) {
-                                    continue;
-                                }
-                                let q = (r - 1) * 3 + (c - 1);
-                                s += conv_w.raw(ch, ci * 9 + kr * 3 + kc) * x(ci, q);
-                            }
+                        for (k, q) in conv_taps(p) {
+                            s += conv_w.raw(ch, ci * 9 + k) * x(ci, q);
                         }
                     }
                     let cv = s * conv_w.scale(ch) + conv_b.at(ch);
@@ -523,4 +511,18 @@ fn at_least(needed: usize, got: usize) -> Result<(), Error> {
     } else {
         Ok(())
     }
+}
+
+/// The taps of PxByEmbed's 3x3 convolution ("same" padding over the 3x3 context) that land
+/// inside the context for output cell `p` (row-major, 0..9): `(kernel index, input cell)`, in
+/// kernel order (the one summation order of the f32 and integer paths).
+pub(crate) fn conv_taps(p: usize) -> impl Iterator<Item = (usize, usize)> {
+    let (pr, pc) = (p / 3, p % 3);
+    (0..3).flat_map(move |kr| {
+        (0..3).filter_map(move |kc| {
+            let (r, c) = (pr + kr, pc + kc);
+            ((1..=3).contains(&r) && (1..=3).contains(&c))
+                .then(|| (kr * 3 + kc, (r - 1) * 3 + (c - 1)))
+        })
+    })
 }

@@ -10,17 +10,6 @@ use pxby_core::quant::WeightType;
 use pxby_core::vocab::VOCAB_SIZE;
 use pxby_core::{Error, Model};
 
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-
-fn reseal(bytes: &mut [u8]) {
-    let n = bytes.len();
-    if n >= 4 {
-        let c = CRC.checksum(&bytes[..n - 4]);
-        bytes[n - 4..].copy_from_slice(&c.to_le_bytes());
-    }
-}
-
-/// Loads and, if it loads, runs one token through the model: must not panic.
 fn exercise(bytes: &[u8]) -> Result<(), Error> {
     let m = Model::from_bytes(bytes)?;
     let mut e = vec![0.0; m.dim()];

@@ -16,46 +16,6 @@ use pxby_core::quant::WeightType;
 use pxby_core::vocab::VOCAB_SIZE;
 use pxby_core::{Error, Model};
 
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-
-fn reseal(bytes: &mut [u8]) {
-    let n = bytes.len();
-    let c = CRC.checksum(&bytes[..n - 4]);
-    bytes[n - 4..].copy_from_slice(&c.to_le_bytes());
-}
-
-fn configs() -> Vec<ModelConfig> {
-    let b = ModelConfig::PAPER_BEST;
-    vec![
-        b,
-        ModelConfig {
-            embed: Embed::PxByNoConv,
-            ..b
-        },
-        ModelConfig {
-            embed: Embed::Center,
-            ..b
-        },
-        ModelConfig {
-            bidirectional: false,
-            ..b
-        },
-        ModelConfig { depth: 1, ..b },
-        ModelConfig {
-            depth: 3,
-            dim: 40,
-            d_state: 24,
-            ..b
-        },
-        ModelConfig {
-            dim: 200,
-            d_state: 16,
-            ..b
-        },
-    ]
-}
-
-/// An f32 file and the integer file calibrated on `calib` windows, from the same weights.
 fn pair(cfg: &ModelConfig, seed: u64, calib: &[Vec<Context>]) -> (Vec<u8>, Vec<u8>, Ranges) {
     let owned = random_tensors(cfg, seed);
     let list = as_list(&owned);

@@ -4,42 +4,11 @@
 mod common;
 
 use common::*;
-use pxby_core::config::{Embed, ModelConfig};
+use pxby_core::config::ModelConfig;
 use pxby_core::math::argmax;
 use pxby_core::quant::WeightType;
 use pxby_core::vocab::VOCAB_SIZE;
 use pxby_core::{Error, Model};
-
-fn configs() -> Vec<ModelConfig> {
-    let b = ModelConfig::PAPER_BEST;
-    vec![
-        b,
-        ModelConfig {
-            embed: Embed::PxByNoConv,
-            ..b
-        },
-        ModelConfig {
-            embed: Embed::Center,
-            ..b
-        },
-        ModelConfig {
-            bidirectional: false,
-            ..b
-        },
-        ModelConfig { depth: 1, ..b },
-        ModelConfig {
-            depth: 3,
-            dim: 40,
-            d_state: 24,
-            ..b
-        },
-        ModelConfig {
-            dim: 200,
-            d_state: 16,
-            ..b
-        }, // E = 22
-    ]
-}
 
 fn logits(model: &Model, ctxs: &[pxby_core::context::Context]) -> [f32; VOCAB_SIZE] {
     let mut scratch = vec![0.0; model.scratch_len_for(ctxs.len())];

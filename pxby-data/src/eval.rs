@@ -307,15 +307,9 @@ where
     P: Predictor,
     F: Fn() -> P + Sync,
 {
-    use rayon::prelude::*;
-    let per_item: Vec<NextToken> = items
-        .par_iter()
-        .map_init(&make, |p, item| {
-            let r = next_token_item(item, options, p);
-            on_item();
-            r
-        })
-        .collect::<Result<_, _>>()?;
+    let per_item = per_item_parallel(items, make, on_item, |item, p| {
+        next_token_item(item, options, p)
+    })?;
     if per_item.iter().all(|n| n.windows == 0) {
         return Err(EvalError::NoWindows);
     }
@@ -440,6 +434,30 @@ pub fn evaluate<P: Predictor + ?Sized>(
     summarise(items.len(), &scores)
 }
 
+/// `score(item, predictor)` for every item on all cores, one predictor per worker made by
+/// `make`, calling `on_item` after each item; results in item order.
+fn per_item_parallel<P, F, T>(
+    items: &[&Item],
+    make: F,
+    on_item: impl Fn() + Sync,
+    score: impl Fn(&Item, &mut P) -> Result<T, EvalError> + Sync,
+) -> Result<Vec<T>, EvalError>
+where
+    P: Predictor,
+    F: Fn() -> P + Sync,
+    T: Send,
+{
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .map_init(&make, |p, item| {
+            let r = score(item, p);
+            on_item();
+            r
+        })
+        .collect()
+}
+
 /// Evaluates `items` on all cores, one predictor per worker made by `make`; `on_item` is called
 /// after each item (for a progress bar).
 pub fn evaluate_parallel<P, F>(
@@ -452,15 +470,7 @@ where
     P: Predictor,
     F: Fn() -> P + Sync,
 {
-    use rayon::prelude::*;
-    let per_item: Vec<Vec<WindowScore>> = items
-        .par_iter()
-        .map_init(&make, |p, item| {
-            let r = score_item(item, options, p);
-            on_item();
-            r
-        })
-        .collect::<Result<_, _>>()?;
+    let per_item = per_item_parallel(items, make, on_item, |item, p| score_item(item, options, p))?;
     summarise(items.len(), &per_item.concat())
 }
 

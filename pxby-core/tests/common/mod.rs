@@ -251,3 +251,48 @@ pub fn reference_logits(
         .map(|v| hb[v] + (0..s).map(|k| hw[v * s + k] * last[k]).sum::<f64>())
         .collect()
 }
+
+/// The model file's CRC-32.
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Recomputes the CRC of a (mutated) model file, so the loader checks what lies before it.
+pub fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len();
+    if n >= 4 {
+        let c = CRC.checksum(&bytes[..n - 4]);
+        bytes[n - 4..].copy_from_slice(&c.to_le_bytes());
+    }
+}
+
+/// The model configurations the model and integer tests run: the paper's best and one change
+/// of each kind (embedding, direction, depth, widths).
+pub fn configs() -> Vec<ModelConfig> {
+    let b = ModelConfig::PAPER_BEST;
+    vec![
+        b,
+        ModelConfig {
+            embed: Embed::PxByNoConv,
+            ..b
+        },
+        ModelConfig {
+            embed: Embed::Center,
+            ..b
+        },
+        ModelConfig {
+            bidirectional: false,
+            ..b
+        },
+        ModelConfig { depth: 1, ..b },
+        ModelConfig {
+            depth: 3,
+            dim: 40,
+            d_state: 24,
+            ..b
+        },
+        ModelConfig {
+            dim: 200,
+            d_state: 16,
+            ..b
+        }, // E = 22
+    ]
+}
