@@ -2,27 +2,12 @@
 //! as a full disk would) leaves an existing output as it was and no partial or temporary file.
 #![cfg(unix)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, random_weights, write_model};
-use pxby_core::quant::WeightType;
-
 const BIN: &str = env!("CARGO_BIN_EXE_pxby");
-
-fn model(dir: &Path) -> std::path::PathBuf {
-    let cfg = ModelConfig::PAPER_BEST;
-    let owned = random_weights(&cfg, 7, 2.0);
-    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let path = dir.join("m.pxby");
-    std::fs::write(
-        &path,
-        write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap(),
-    )
-    .unwrap();
-    path
-}
 
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -51,7 +36,7 @@ fn a_failed_card_write_keeps_the_old_card() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     // The model is written before the limit applies; its size does not matter.
-    let m = model(d);
+    let m = common::test_model(d);
     let card = d.join("card.png");
     let old = b"the previous card".repeat(100);
     std::fs::write(&card, &old).unwrap();

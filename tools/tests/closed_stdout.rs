@@ -7,13 +7,7 @@
 mod common;
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, random_weights, write_model};
-use pxby_core::quant::WeightType;
-use pxby_data::dataset::{Dataset, Item};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pxby");
 const SIGPIPE: i32 = 13;
@@ -42,42 +36,14 @@ fn assert_quiet_on_closed_stdout(args: &[&std::ffi::OsStr]) {
     );
 }
 
-fn files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let model = dir.join("m.pxby");
-    let cfg = ModelConfig::PAPER_BEST;
-    let owned = random_weights(&cfg, 7, 2.0);
-    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let bytes = write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap();
-    std::fs::write(&model, bytes).unwrap();
-    let caption: Vec<u8> = b"a test."
-        .iter()
-        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
-        .collect();
-    let image: Vec<u8> = (0..20).map(|j| 58 + (j % 55) as u8).collect();
-    let item = Item::new(10, "Mon".into(), 4, 5, &image, &caption).unwrap();
-    let data = dir.join("d.pxds");
-    Dataset::new(25, "test".into(), vec![item])
-        .write(&data)
-        .unwrap();
-    let source = dir.join("src");
-    std::fs::create_dir_all(source.join("sprites")).unwrap();
-    std::fs::copy(
-        common::fixtures_dir().join("sprites/heart.png"),
-        source.join("sprites/heart.png"),
-    )
-    .unwrap();
-    std::fs::write(
-        source.join("pokedex.csv"),
-        "id,name,sprite,description\n0001,Heart,sprites/heart.png,A heart.\n",
-    )
-    .unwrap();
-    (model, data, source)
-}
-
 #[test]
 fn every_subcommand_ends_quietly_on_a_closed_stdout() {
     let tmp = tempfile::tempdir().unwrap();
-    let (model, data, source) = files(tmp.path());
+    let (model, data, source) = (
+        common::test_model(tmp.path()),
+        common::test_dataset(tmp.path(), "d.pxds", &[10], 25),
+        common::test_source(tmp.path()),
+    );
     let d = tmp.path();
     let os = |s: &str| std::ffi::OsString::from(s);
     let cases: Vec<Vec<std::ffi::OsString>> = vec![

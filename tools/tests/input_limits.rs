@@ -6,14 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, random_weights, write_model};
-use pxby_core::quant::WeightType;
-use pxby_data::dataset::{Dataset, Item};
+use pxby_data::dataset::Dataset;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pxby");
 
@@ -58,35 +55,6 @@ fn mkfifo(path: &Path) {
     assert!(ok.success());
 }
 
-fn model(dir: &Path) -> PathBuf {
-    let cfg = ModelConfig::PAPER_BEST;
-    let owned = random_weights(&cfg, 7, 2.0);
-    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let path = dir.join("m.pxby");
-    std::fs::write(
-        &path,
-        write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap(),
-    )
-    .unwrap();
-    path
-}
-
-fn dataset(dir: &Path, n: u32) -> PathBuf {
-    let caption: Vec<u8> = b"a test."
-        .iter()
-        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
-        .collect();
-    let image: Vec<u8> = (0..20).map(|j| 58 + (j % 55) as u8).collect();
-    let items = (0..n)
-        .map(|i| Item::new(i, format!("Mon{i}"), 4, 5, &image, &caption).unwrap())
-        .collect();
-    let path = dir.join("x.pxds");
-    Dataset::new(255, "test".into(), items)
-        .write(&path)
-        .unwrap();
-    path
-}
-
 /// A file of `len` bytes (sparse) that starts with `head`.
 fn sparse(path: &Path, head: &[u8], len: u64) {
     std::fs::write(path, head).unwrap();
@@ -102,7 +70,10 @@ fn sparse(path: &Path, head: &[u8], len: u64) {
 fn devices_fifos_and_folders_are_refused_before_reading() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (m, x) = (model(d), dataset(d, 1));
+    let (m, x) = (
+        common::test_model(d),
+        common::test_dataset(d, "x.pxds", &[0], 255),
+    );
     let fifo = d.join("fifo");
     mkfifo(&fifo);
     let zero = Path::new("/dev/zero");
@@ -245,7 +216,8 @@ fn oversized_inputs_are_refused_before_reading() {
 #[test]
 fn a_huge_contact_sheet_is_refused_before_it_is_allocated() {
     let tmp = tempfile::tempdir().unwrap();
-    let x = dataset(tmp.path(), 600);
+    let ids: Vec<u32> = (0..600).collect();
+    let x = common::test_dataset(tmp.path(), "x.pxds", &ids, 255);
     let out = tmp.path().join("sheet.png");
     assert_fails_with(
         &[

@@ -5,36 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use assert_cmd::Command;
-use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, random_weights, write_model};
-use pxby_core::quant::WeightType;
-use pxby_data::dataset::{Dataset, Item};
-
-fn files(dir: &Path) -> (PathBuf, PathBuf) {
-    let cfg = ModelConfig::PAPER_BEST;
-    let owned = random_weights(&cfg, 7, 2.0);
-    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let model = dir.join("m.pxby");
-    std::fs::write(
-        &model,
-        write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap(),
-    )
-    .unwrap();
-    let caption: Vec<u8> = b"a test."
-        .iter()
-        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
-        .collect();
-    let image: Vec<u8> = (0..20).map(|j| 58 + (j % 55) as u8).collect();
-    let item = Item::new(10, "Mon".into(), 4, 5, &image, &caption).unwrap();
-    let data = dir.join("x.pxds");
-    Dataset::new(25, "test".into(), vec![item])
-        .write(&data)
-        .unwrap();
-    (model, data)
-}
 
 fn stderr_of(args: &[&std::ffi::OsStr]) -> String {
     let out = Command::cargo_bin("pxby")
@@ -49,7 +20,10 @@ fn stderr_of(args: &[&std::ffi::OsStr]) -> String {
 #[test]
 fn a_dataset_as_a_model_and_a_model_as_a_dataset_are_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let (m, x) = files(tmp.path());
+    let (m, x) = (
+        common::test_model(tmp.path()),
+        common::test_dataset(tmp.path(), "x.pxds", &[10], 25),
+    );
     let card = tmp.path().join("card.png");
     let e = stderr_of(&[
         "generate".as_ref(),

@@ -4,56 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
-use pxby_core::config::ModelConfig;
-use pxby_core::format::{Metadata, random_weights, write_model};
-use pxby_core::quant::WeightType;
-use pxby_data::dataset::{Dataset, Item};
-
-fn model(dir: &Path) -> PathBuf {
-    let cfg = ModelConfig::PAPER_BEST;
-    let owned = random_weights(&cfg, 7, 2.0);
-    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    let path = dir.join("m.pxby");
-    std::fs::write(
-        &path,
-        write_model(&cfg, &Metadata::default(), WeightType::I8, &list).unwrap(),
-    )
-    .unwrap();
-    path
-}
-
-fn dataset(dir: &Path) -> PathBuf {
-    let caption: Vec<u8> = b"a test."
-        .iter()
-        .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
-        .collect();
-    let image: Vec<u8> = (0..20).map(|j| 58 + (j % 55) as u8).collect();
-    let item = Item::new(10, "Mon".into(), 4, 5, &image, &caption).unwrap();
-    let path = dir.join("x.pxds");
-    Dataset::new(25, "test".into(), vec![item])
-        .write(&path)
-        .unwrap();
-    path
-}
-
-fn source(dir: &Path) -> PathBuf {
-    let s = dir.join("src");
-    std::fs::create_dir_all(s.join("sprites")).unwrap();
-    std::fs::copy(
-        common::fixtures_dir().join("sprites/heart.png"),
-        s.join("sprites/heart.png"),
-    )
-    .unwrap();
-    std::fs::write(
-        s.join("pokedex.csv"),
-        "id,name,sprite,description\n0001,Heart,sprites/heart.png,A heart.\n",
-    )
-    .unwrap();
-    s
-}
 
 /// Runs `pxby args`, which must fail naming the rule, and checks `input` kept its bytes.
 fn assert_refused(args: &[&std::ffi::OsStr], input: &Path) {
@@ -80,7 +33,7 @@ fn assert_refused(args: &[&std::ffi::OsStr], input: &Path) {
 #[test]
 fn dataset_build_refuses_to_overwrite_its_csv_or_a_sprite() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = source(tmp.path());
+    let s = common::test_source(tmp.path());
     let csv = s.join("pokedex.csv");
     let sprite = s.join("sprites/heart.png");
     for out in [
@@ -131,7 +84,7 @@ fn dataset_build_refuses_to_overwrite_its_csv_or_a_sprite() {
 #[test]
 fn generate_refuses_to_overwrite_its_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let m = model(tmp.path());
+    let m = common::test_model(tmp.path());
     let mut outs = vec![m.clone(), tmp.path().join("./m.pxby")];
     #[cfg(unix)]
     {
@@ -158,7 +111,7 @@ fn generate_refuses_to_overwrite_its_model() {
 #[test]
 fn dataset_preview_refuses_to_overwrite_its_dataset() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = dataset(tmp.path());
+    let d = common::test_dataset(tmp.path(), "x.pxds", &[10], 25);
     assert_refused(
         &[
             "dataset".as_ref(),
