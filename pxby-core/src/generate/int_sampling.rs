@@ -8,8 +8,8 @@
 
 use crate::vocab::VOCAB_SIZE;
 
+use super::TokenMask;
 use super::sampling::{Pcg32, Sampling};
-use super::{TokenMask, bit};
 
 /// `round(2^(-i/256) · 2^16)` for `i` in `0..=256`, computed by the compiler.
 const EXP2_NEG_Q16: [u32; 257] = exp2_neg_table();
@@ -74,13 +74,7 @@ pub(super) fn sample_int(
     rng: &mut Pcg32,
 ) -> u8 {
     let mut cand = [0u8; VOCAB_SIZE];
-    let mut n = 0;
-    for t in 0..VOCAB_SIZE {
-        if allowed & bit(t as u8) != 0 {
-            cand[n] = t as u8;
-            n += 1;
-        }
-    }
+    let mut n = super::sampling::candidates(allowed, &mut cand);
     if n == 0 {
         return 0;
     }
@@ -136,7 +130,7 @@ pub(super) fn sample_int(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::ALL_TOKENS;
+    use crate::generate::{ALL_TOKENS, bit};
 
     #[test]
     #[allow(clippy::float_arithmetic)]

@@ -68,15 +68,8 @@ pub enum Sampling {
     },
 }
 
-/// Picks a token among `allowed` (never empty when called) from `logits`.
-pub(super) fn sample(
-    logits: &[f32; VOCAB_SIZE],
-    allowed: TokenMask,
-    sampling: Sampling,
-    rng: &mut Pcg32,
-) -> u8 {
-    // Candidates in index order.
-    let mut cand = [0u8; VOCAB_SIZE];
+/// Writes the tokens `allowed` lets through into `cand`, in index order; returns how many.
+pub(super) fn candidates(allowed: TokenMask, cand: &mut [u8; VOCAB_SIZE]) -> usize {
     let mut n = 0;
     for t in 0..VOCAB_SIZE {
         if allowed & bit(t as u8) != 0 {
@@ -84,6 +77,18 @@ pub(super) fn sample(
             n += 1;
         }
     }
+    n
+}
+
+/// Picks a token among `allowed` (never empty when called) from `logits`.
+pub(super) fn sample(
+    logits: &[f32; VOCAB_SIZE],
+    allowed: TokenMask,
+    sampling: Sampling,
+    rng: &mut Pcg32,
+) -> u8 {
+    let mut cand = [0u8; VOCAB_SIZE];
+    let mut n = candidates(allowed, &mut cand);
     if n == 0 {
         return 0;
     }
