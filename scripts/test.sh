@@ -26,6 +26,9 @@ cargo clippy -p pxby-web --target wasm32-unknown-unknown -- -D warnings
 step "clippy: firmware (both boards)"
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu --bins -- -D warnings
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features pygamer --bins -- -D warnings
+step "clippy: the integer kernels with the Cortex-M4 DSP instructions (pxby-dsp's asm) and on the M0"
+cargo clippy -p pxby-dsp -p pxby-core --target thumbv7em-none-eabihf -- -D warnings
+cargo clippy -p pxby-dsp -p pxby-core --target thumbv6m-none-eabi -- -D warnings
 
 step "no_std: pxby-core for Cortex-M4F, Cortex-M0+ and wasm"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi wasm32-unknown-unknown; do

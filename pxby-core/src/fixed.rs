@@ -78,6 +78,32 @@ impl Requant {
         (p + (1i64 << (n - 1))) >> n
     }
 
+    /// [`Requant::apply`] of `dot + bias` (saturated to `i32`, as `apply` does), saturated to
+    /// `i16`: the same value, computed without `apply`'s range clamps for a factor that
+    /// loading has checked ([`Requant::is_valid`] with a multiplier below `2^15`, as integer
+    /// files store them; anything else gives a wrong value, never a panic).
+    ///
+    /// With `shift` in `17..=47` (the usual case) it needs only the high word of a 32 × 32-bit
+    /// product: with `M' = M · 2^16` and `k = shift + 16 − 32`,
+    /// `⌊(a·M + 2^(shift−1)) / 2^shift⌋ = ⌊(⌊a·M' / 2^32⌋ + 2^(k−1)) / 2^k⌋` exactly (adding a
+    /// multiple of `2^32` commutes with the floor), which is SMMUL, an add and a shift on a
+    /// Cortex-M4 instead of 64-bit arithmetic.
+    #[inline(always)]
+    pub fn to_i16_checked(self, dot: i32, bias: i32) -> i16 {
+        let a = dot.saturating_add(bias);
+        // On 64-bit targets the `i64` product is one instruction and needs no special case.
+        if cfg!(target_pointer_width = "32") && (17..=47).contains(&self.shift) {
+            let m = self.multiplier.wrapping_shl(16);
+            let hi = ((i64::from(a) * i64::from(m)) >> 32) as i32;
+            let k = (self.shift - 16) & 31;
+            let v = hi.wrapping_add(1 << ((k - 1) & 31)) >> k;
+            return v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        }
+        let p = i64::from(a) * i64::from(self.multiplier);
+        let round = 1i64 << (self.shift.wrapping_sub(1) & 63);
+        sat16((p.wrapping_add(round)) >> (self.shift & 63))
+    }
+
     /// [`Requant::apply`] saturated to `i16`.
     #[inline(always)]
     pub fn to_i16(self, acc: i64) -> i16 {
@@ -98,6 +124,17 @@ pub fn shift_round(v: i64, n: u32) -> i64 {
         v
     } else {
         (v + (1i64 << (n - 1))) >> n
+    }
+}
+
+/// [`shift_round`] in `i32` (for values whose rounding cannot overflow: `|v| < 2^31 − 2^(n−1)`);
+/// `n` above 31 is taken modulo 32.
+#[inline(always)]
+pub fn shift_round32(v: i32, n: u32) -> i32 {
+    if n == 0 {
+        v
+    } else {
+        v.wrapping_add(1 << ((n - 1) & 31)) >> (n & 31)
     }
 }
 
@@ -143,11 +180,13 @@ pub fn lookup(table: &[u8], x: i32) -> i16 {
     const LO: i32 = -(8 << GATE_BITS);
     let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
     let (i, f) = (u >> 7, (u & 127) as i32);
-    let Some(b) = table.get(2 * i..2 * i + 4) else {
+    let Some(&b) = table.get(2 * i..).and_then(|t| t.first_chunk::<4>()) else {
         return 0;
     };
-    let y0 = i32::from(i16::from_le_bytes([b[0], b[1]]));
-    let y1 = i32::from(i16::from_le_bytes([b[2], b[3]]));
+    // Entries i and i + 1 as one 32-bit load.
+    let pair = u32::from_le_bytes(b);
+    let y0 = i32::from(pair as u16 as i16);
+    let y1 = i32::from((pair >> 16) as u16 as i16);
     (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
 }
 
@@ -192,6 +231,39 @@ mod tests {
             let r = isqrt(v);
             assert!(r * r <= v, "{v}");
             assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v), "{v}");
+        }
+    }
+
+    /// The fast requantisation equals the reference on every shift, extreme inputs included.
+    #[test]
+    fn checked_requant_equals_apply() {
+        let mut x = 0x9e37_79b9u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for shift in MIN_SHIFT..=MAX_SHIFT {
+            for k in 0..2000 {
+                let multiplier = match k {
+                    0 => 1,
+                    1 => 32767,
+                    _ => (next() % 32767 + 1) as i32,
+                };
+                let q = Requant { multiplier, shift };
+                let (dot, bias) = match k {
+                    2 => (i32::MAX, i32::MAX),
+                    3 => (i32::MIN, -1),
+                    4 => (-(1 << (shift.min(31) - 1)), 0),
+                    _ => (
+                        (next() as i32) >> (next() % 31),
+                        (next() as i32) >> (next() % 31),
+                    ),
+                };
+                let want = q.to_i16(i64::from(dot) + i64::from(bias));
+                assert_eq!(q.to_i16_checked(dot, bias), want, "{q:?} {dot} {bias}");
+            }
         }
     }
 

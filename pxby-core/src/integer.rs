@@ -46,13 +46,25 @@ use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
     ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, div_round, isqrt, lookup, sat16,
-    shift_round,
+    shift_round, shift_round32,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
+use crate::kernel::{Activations, pairs_len};
 use crate::model::{Model, conv_taps};
-use crate::quant::{Tensor, dot4_i8_i16};
+use crate::quant::Tensor;
 use crate::vocab::VOCAB_SIZE;
 use crate::weights::LstmWeights;
+
+/// Words of the SMLAD pairs of the embedding front's vectors (up to 96 values, the paper's 81
+/// included; longer ones use the portable kernel).
+const EMBED_PAIRS_MAX: usize = pairs_len(96);
+
+/// Rows whose dot products [`Rows::add_to`] computes before requantising them.
+const DOT_CHUNK: usize = 32;
+
+/// Words of the stack buffers holding SMLAD pairs ([`Activations`]): vectors of up to 64 values
+/// (longer ones use the portable kernel).
+const PAIRS_MAX: usize = pairs_len(64);
 
 /// An integer matrix and its bias, cut into slices once per layer for the hot loops.
 #[derive(Clone, Copy)]
@@ -77,12 +89,39 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Row `r`'s weights.
-    #[inline(always)]
-    fn row(&self, r: usize) -> &'a [u8] {
-        self.w
-            .get(r * self.cols..(r + 1) * self.cols)
-            .unwrap_or(&[])
+    /// `out[r] = sat16(out[r] + R(W[r] · x + b[r]))` for every row `r < out.len()`, the
+    /// requantised row first saturated to `i16`. Two passes per chunk of [`DOT_CHUNK`] rows:
+    /// the dot products ([`Activations::dots`]), then the requantisation, so that each loop
+    /// keeps its values in registers.
+    #[inline]
+    fn add_to(&self, x: &Activations<'_>, out: &mut [i16]) {
+        let c = self.cols;
+        let mut dots = [0i32; DOT_CHUNK];
+        for (k, out) in out.chunks_mut(DOT_CHUNK).enumerate() {
+            let (r0, n) = (k * DOT_CHUNK, out.len());
+            let dots = &mut dots[..n];
+            x.dots(self.w.get(r0 * c..).unwrap_or(&[]), c, dots);
+            let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
+            let shift = self.shift.get(r0..).unwrap_or(&[]);
+            let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
+            for ((((o, &d), m), &sh), b) in
+                out.iter_mut().zip(&*dots).zip(mult).zip(shift).zip(bias)
+            {
+                let q = Requant {
+                    multiplier: i32::from(i16::from_le_bytes(*m)),
+                    shift: u32::from(sh),
+                };
+                let v = q.to_i16_checked(d, i32::from_le_bytes(*b));
+                *o = sat16(i64::from(*o) + i64::from(v));
+            }
+        }
+    }
+
+    /// [`Rows::add_to`] with `x = 0` (the zero initial state): adds `R(b[r])`.
+    fn add_bias_to(&self, out: &mut [i16]) {
+        for (r, o) in out.iter_mut().enumerate() {
+            *o = sat16(i64::from(*o) + i64::from(self.finish(r, 0)));
+        }
     }
 
     /// `R(dot + b[r])` saturated to `i16`, for a finished dot product of row `r`.
@@ -102,25 +141,6 @@ impl<'a> Rows<'a> {
         };
         q.to_i16(i64::from(dot) + i64::from(b))
     }
-
-    /// `R(W[r] · x + b[r])` saturated to `i16` for four rows against the same `x`.
-    #[inline(always)]
-    fn out4(&self, r: [usize; 4], x: &[i16]) -> [i16; 4] {
-        let d = dot4_i8_i16(r.map(|r| self.row(r)), x);
-        [
-            self.finish(r[0], d[0]),
-            self.finish(r[1], d[1]),
-            self.finish(r[2], d[2]),
-            self.finish(r[3], d[3]),
-        ]
-    }
-}
-
-/// `R(W[r] · x + b[r])` saturated to `i16`: one output row of an integer matrix.
-#[inline(always)]
-fn row_out(w: &Tensor<'_>, b: &Tensor<'_>, r: usize, x: &[i16]) -> i16 {
-    w.requant(r)
-        .to_i16(i64::from(w.dot_row_i16(r, x)) + i64::from(b.int_at(r)))
 }
 
 impl<'a> Model<'a> {
@@ -136,9 +156,9 @@ impl<'a> Model<'a> {
     }
 
     /// `i16` scratch of [`Model::int_forward`] for a window of `window` tokens: the layer
-    /// buffer (`window · d_state`), the cell state and one hidden row (`2 · d_state`).
+    /// buffer (`window · d_state`) and the work values ([`WORK_PER_STATE`]` · d_state`).
     pub fn int_scratch_len(&self, window: usize) -> usize {
-        (window + 2) * self.d_state()
+        (window + WORK_PER_STATE) * self.d_state()
     }
 
     /// `i16` scratch of [`Model::int_logits_for`]: the projections of every token, one
@@ -218,10 +238,10 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let (proj_w, proj_b) = (w.get(Slot::ProjWeight), w.get(Slot::ProjBias));
-        for (j, o) in out.iter_mut().enumerate() {
-            *o = row_out(proj_w, proj_b, j, &m[..n]);
-        }
+        let proj = Rows::new(w.get(Slot::ProjWeight), w.get(Slot::ProjBias));
+        let mut pairs = [0u32; EMBED_PAIRS_MAX];
+        out.fill(0);
+        proj.add_to(&Activations::new(&m[..n], &mut pairs), out);
         self.int_layer_norm(p, out);
         Ok(())
     }
@@ -276,12 +296,14 @@ impl<'a> Model<'a> {
             &[Direction::Forward]
         };
         let g = 4 * self.config().first_hidden();
+        let mut pairs = [0u32; EMBED_PAIRS_MAX];
+        let x = Activations::new(&x[..self.dim()], &mut pairs);
         for (k, &dir) in dirs.iter().enumerate() {
             let l = self.weights.lstm(0, dir);
-            let (w, b) = (l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh));
-            for (r, o) in out[k * g..(k + 1) * g].iter_mut().enumerate() {
-                *o = row_out(w, b, r, &x[..self.dim()]);
-            }
+            let rows = Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh));
+            let out = &mut out[k * g..(k + 1) * g];
+            out.fill(0);
+            rows.add_to(&x, out);
         }
         Ok(())
     }
@@ -316,7 +338,8 @@ impl<'a> Model<'a> {
 
     /// The LSTM stack and the head over a window of `len` tokens whose first-layer input
     /// projections `proj(t)` ([`Model::int_project`]) are given. `buf` holds `len · d_state`
-    /// values, `work` `2 · d_state`. Does nothing for a file that is not integer.
+    /// values, `work` [`WORK_PER_STATE`]` · d_state`. Does nothing for a file that is not
+    /// integer or when a buffer is too short.
     pub fn int_forward<'r>(
         &self,
         proj: impl Fn(usize) -> &'r [i16],
@@ -329,61 +352,68 @@ impl<'a> Model<'a> {
             return;
         };
         let s = self.d_state();
-        let buf = &mut buf[..len * s];
-        let (c, tmp) = work.split_at_mut(s);
-        let tmp = &mut tmp[..s];
+        let (Some(buf), Some(work)) = (buf.get_mut(..len * s), work.get_mut(..WORK_PER_STATE * s))
+        else {
+            return;
+        };
+        let (c, rest) = work.split_at_mut(s);
+        let (tmp, gates) = rest.split_at_mut(s);
         let h0 = self.config().first_hidden();
         let g0 = 4 * h0;
         let cfg = *self.config();
+        let mut pairs = [0u32; PAIRS_MAX];
         // First layer, forward: buf[t][..H].
         let fwd = self.weights.lstm(0, Direction::Forward);
-        let cs = p.cell_shift(&cfg, 0, Direction::Forward);
+        let step = Step::new(p, fwd, p.cell_shift(&cfg, 0, Direction::Forward));
         c[..h0].fill(0);
         for t in 0..len {
             let (done, row) = buf.split_at_mut(t * s);
-            let prev = (t > 0).then(|| &done[(t - 1) * s..(t - 1) * s + h0]);
-            let pr = proj(t);
-            lstm_step(
-                p,
-                fwd,
-                |r| r.map(|r| i32::from(pr[r])),
-                prev,
-                cs,
-                &mut c[..h0],
-                &mut row[..h0],
-            );
+            let g = &mut gates[..g0];
+            g.copy_from_slice(&proj(t)[..g0]);
+            if t > 0 {
+                let h = Activations::new(&done[(t - 1) * s..(t - 1) * s + h0], &mut pairs);
+                step.hh.add_to(&h, g);
+            } else {
+                step.hh.add_bias_to(g);
+            }
+            step.update(g, &mut c[..h0], &mut row[..h0]);
         }
         // Reverse: buf[t][H..2H], t = L−1..0.
         if cfg.bidirectional {
             let rev = self.weights.lstm(0, Direction::Reverse);
-            let cs = p.cell_shift(&cfg, 0, Direction::Reverse);
+            let step = Step::new(p, rev, p.cell_shift(&cfg, 0, Direction::Reverse));
             c[..h0].fill(0);
             for t in (0..len).rev() {
                 let (head, tail) = buf.split_at_mut((t + 1) * s);
-                let prev = (t + 1 < len).then(|| &tail[h0..2 * h0]);
-                let pr = proj(t);
-                lstm_step(
-                    p,
-                    rev,
-                    |r| r.map(|r| i32::from(pr[g0 + r])),
-                    prev,
-                    cs,
-                    &mut c[..h0],
-                    &mut head[t * s + h0..t * s + 2 * h0],
-                );
+                let g = &mut gates[..g0];
+                g.copy_from_slice(&proj(t)[g0..2 * g0]);
+                if t + 1 < len {
+                    step.hh
+                        .add_to(&Activations::new(&tail[h0..2 * h0], &mut pairs), g);
+                } else {
+                    step.hh.add_bias_to(g);
+                }
+                step.update(g, &mut c[..h0], &mut head[t * s + h0..t * s + 2 * h0]);
             }
         }
         // Layers 1.., in place through `tmp`.
+        let mut xp = [0u32; PAIRS_MAX];
         for k in 1..cfg.depth as usize {
             let layer = self.weights.lstm(k, Direction::Forward);
             let ih = Rows::new(layer.get(LstmPart::WeightIh), layer.get(LstmPart::BiasIh));
-            let cs = p.cell_shift(&cfg, k, Direction::Forward);
+            let step = Step::new(p, layer, p.cell_shift(&cfg, k, Direction::Forward));
             c.fill(0);
             for t in 0..len {
                 let (done, row) = buf.split_at_mut(t * s);
-                let prev = (t > 0).then(|| &done[(t - 1) * s..t * s]);
-                let x = &row[..s];
-                lstm_step(p, layer, |r| ih.out4(r, x).map(i32::from), prev, cs, c, tmp);
+                gates.fill(0);
+                ih.add_to(&Activations::new(&row[..s], &mut xp), gates);
+                if t > 0 {
+                    let h = Activations::new(&done[(t - 1) * s..t * s], &mut pairs);
+                    step.hh.add_to(&h, gates);
+                } else {
+                    step.hh.add_bias_to(gates);
+                }
+                step.update(gates, c, tmp);
                 row[..s].copy_from_slice(tmp);
             }
         }
@@ -407,43 +437,61 @@ impl<'a> Model<'a> {
     }
 }
 
-/// One LSTM step over `h.len()` hidden units: `input(rows)` gives the input projections of
-/// four gate rows (the gates i, f, g, o of one unit) in gate units, `prev` the previous hidden state (Q15; `None` at the first step), `c` the
-/// cell state at `2^-cs`, updated in place; the new hidden state goes to `h`.
-#[inline]
-fn lstm_step(
-    p: &IntParams<'_>,
-    l: &LstmWeights<'_>,
-    input: impl Fn([usize; 4]) -> [i32; 4],
-    prev: Option<&[i16]>,
-    cs: u32,
-    c: &mut [i16],
-    h: &mut [i16],
-) {
-    let hh = Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
-    let hid = h.len();
-    let prev = prev.unwrap_or(&[]); // a zero state contributes nothing but the bias
-    for j in 0..hid {
-        let rows = [j, hid + j, 2 * hid + j, 3 * hid + j];
-        let (a, b) = (input(rows), hh.out4(rows, prev));
-        let i = i32::from(lookup(p.sigmoid, a[0] + i32::from(b[0])));
-        let f = i32::from(lookup(p.sigmoid, a[1] + i32::from(b[1])));
-        let g = i32::from(lookup(p.tanh, a[2] + i32::from(b[2])));
-        let o = i32::from(lookup(p.sigmoid, a[3] + i32::from(b[3])));
-        // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs.
-        let cn = shift_round(i64::from(f) * i64::from(c[j]), HIDDEN_BITS)
-            + shift_round(i64::from(i) * i64::from(g), 2 * HIDDEN_BITS - cs);
-        let cn = sat16(cn);
-        c[j] = cn;
-        let c_gate = if cs >= GATE_BITS {
-            shift_round(i64::from(cn), cs - GATE_BITS)
-        } else {
-            i64::from(cn) << (GATE_BITS - cs)
-        };
-        let th = i64::from(lookup(
-            p.tanh,
-            c_gate.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
-        ));
-        h[j] = sat16(shift_round(i64::from(o) * th, HIDDEN_BITS));
+/// `i16` values of [`Model::int_forward`]'s `work` per state unit: the cell state, one hidden
+/// row and the four gates.
+pub const WORK_PER_STATE: usize = 6;
+
+/// One LSTM (a layer in one direction) ready to step: its recurrent matrix and the constants of
+/// the cell update.
+struct Step<'a> {
+    hh: Rows<'a>,
+    sigmoid: &'a [u8],
+    tanh: &'a [u8],
+    cell_shift: u32,
+}
+
+impl<'a> Step<'a> {
+    fn new(p: &IntParams<'a>, l: &LstmWeights<'a>, cell_shift: u32) -> Self {
+        Step {
+            hh: Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh)),
+            sigmoid: p.sigmoid,
+            tanh: p.tanh,
+            cell_shift,
+        }
+    }
+
+    /// The cell update from the gate pre-activations `gates` (`[i; f; g; o]`, `4 · h.len()`
+    /// values in gate units): `c' = f·c + i·g` with the cell at `2^-cell_shift`, updated in
+    /// place, and `h = o · tanh(c')` in Q15 into `h`.
+    #[inline]
+    fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
+        let hid = h.len();
+        let cs = self.cell_shift;
+        let (gi, rest) = gates.split_at(hid);
+        let (gf, rest) = rest.split_at(hid);
+        let (gg, go) = rest.split_at(hid);
+        for (((((c, h), &gi), &gf), &gg), &go) in
+            c.iter_mut().zip(h).zip(gi).zip(gf).zip(gg).zip(go)
+        {
+            let i = i32::from(lookup(self.sigmoid, i32::from(gi)));
+            let f = i32::from(lookup(self.sigmoid, i32::from(gf)));
+            let g = i32::from(lookup(self.tanh, i32::from(gg)));
+            let o = i32::from(lookup(self.sigmoid, i32::from(go)));
+            // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs. Every product is below 2^30 in
+            // magnitude (i16 × i16), so `i32` holds them exactly.
+            let cn = shift_round32(f * i32::from(*c), HIDDEN_BITS)
+                + shift_round32(i * g, 2 * HIDDEN_BITS - cs);
+            let cn = cn.clamp(i32::from(i16::MIN), i32::from(i16::MAX));
+            *c = cn as i16;
+            // The cell in gate units (|cn| < 2^15, cs ≤ 15: at most 2^26).
+            let c_gate = if cs >= GATE_BITS {
+                shift_round32(cn, cs - GATE_BITS)
+            } else {
+                cn << (GATE_BITS - cs)
+            };
+            let th = i32::from(lookup(self.tanh, c_gate));
+            *h = shift_round32(o * th, HIDDEN_BITS).clamp(i32::from(i16::MIN), i32::from(i16::MAX))
+                as i16;
+        }
     }
 }

@@ -112,6 +112,7 @@ pub mod generate;
 pub mod header;
 pub mod integer;
 pub mod intparams;
+pub mod kernel;
 pub mod math;
 pub mod model;
 pub mod quant;

@@ -151,93 +151,6 @@ fn dot_i8(q: &[u8], x: &[f32]) -> f32 {
     dot(q, x, |[b]: [u8; 1]| f32::from(b as i8))
 }
 
-/// `Σ w[i] · x[i]` of i8 weights (as bytes) and i16 activations in one `i32` accumulator, over
-/// the shorter length. Integer addition is associative, so every shape of the loop gives the
-/// same result; the shape is chosen per target: [`dot_i8_i16_lanes`] on most targets (x86_64:
-/// sign extension + `pmaddwd`), [`dot_i8_i16_pairs`] on 32-bit Arm (few registers: 16 lanes
-/// would live on the stack).
-#[inline(always)]
-pub fn dot_i8_i16(w: &[u8], x: &[i16]) -> i32 {
-    #[cfg(target_arch = "arm")]
-    {
-        dot_i8_i16_pairs(w, x)
-    }
-    #[cfg(not(target_arch = "arm"))]
-    {
-        dot_i8_i16_lanes(w, x)
-    }
-}
-
-/// Four [`dot_i8_i16`] against the same activations (e.g. the four gates of one LSTM unit),
-/// each over the shorter of its row and `x`. On 32-bit Arm one loop loads each activation once
-/// for the four rows; elsewhere four [`dot_i8_i16_lanes`].
-#[inline(always)]
-pub fn dot4_i8_i16(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
-    #[cfg(target_arch = "arm")]
-    {
-        dot4_i8_i16_shared(w, x)
-    }
-    #[cfg(not(target_arch = "arm"))]
-    {
-        w.map(|w| dot_i8_i16_lanes(w, x))
-    }
-}
-
-/// [`dot4_i8_i16`] as one loop over `x` shared by the four rows.
-#[inline(always)]
-pub fn dot4_i8_i16_shared(w: [&[u8]; 4], x: &[i16]) -> [i32; 4] {
-    let n = w.iter().fold(x.len(), |n, w| n.min(w.len()));
-    if w.iter().any(|w| w.len() != n) {
-        // Rows of different lengths: one at a time.
-        return w.map(|w| dot_i8_i16_pairs(w, x));
-    }
-    let (w0, w1, w2, w3, x) = (&w[0][..n], &w[1][..n], &w[2][..n], &w[3][..n], &x[..n]);
-    let mut a = [0i32; 4];
-    for i in 0..n {
-        let v = i32::from(x[i]);
-        a[0] += i32::from(w0[i] as i8) * v;
-        a[1] += i32::from(w1[i] as i8) * v;
-        a[2] += i32::from(w2[i] as i8) * v;
-        a[3] += i32::from(w3[i] as i8) * v;
-    }
-    a
-}
-
-/// [`dot_i8_i16`] in blocks of 16 with one lane per product (fixed-size arrays that LLVM
-/// vectorises), the lanes summed at the end.
-#[inline(always)]
-pub fn dot_i8_i16_lanes(w: &[u8], x: &[i16]) -> i32 {
-    let n = w.len().min(x.len());
-    let (w, x) = (&w[..n], &x[..n]);
-    let (wb, wr) = w.as_chunks::<16>();
-    let (xb, xr) = x.as_chunks::<16>();
-    let mut lanes = [0i32; 16];
-    for (w, x) in wb.iter().zip(xb) {
-        for k in 0..16 {
-            lanes[k] += i32::from(w[k] as i8) * i32::from(x[k]);
-        }
-    }
-    let acc: i32 = lanes.iter().sum();
-    acc + dot_i8_i16_pairs(wr, xr)
-}
-
-/// [`dot_i8_i16`] with pairs of products added before the accumulator (one accumulator).
-#[inline(always)]
-pub fn dot_i8_i16_pairs(w: &[u8], x: &[i16]) -> i32 {
-    let n = w.len().min(x.len());
-    let (w, x) = (&w[..n], &x[..n]);
-    let (wp, wr) = w.as_chunks::<2>();
-    let (xp, xr) = x.as_chunks::<2>();
-    let mut acc = 0i32;
-    for (w, x) in wp.iter().zip(xp) {
-        acc += i32::from(w[0] as i8) * i32::from(x[0]) + i32::from(w[1] as i8) * i32::from(x[1]);
-    }
-    for (&w, &x) in wr.iter().zip(xr) {
-        acc += i32::from(w as i8) * i32::from(x);
-    }
-    acc
-}
-
 /// A read-only view of one tensor inside a model file, as `rows × cols` (vectors are
 /// `len × 1`). Values are decoded on the fly from the borrowed bytes (no alignment needed).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -431,7 +344,7 @@ impl<'a> Tensor<'a> {
     /// `i32` accumulator (loading bounds `cols` so that it cannot overflow).
     #[inline]
     pub fn dot_row_i16(&self, r: usize, x: &[i16]) -> i32 {
-        dot_i8_i16(self.row_i8(r), x)
+        crate::kernel::dot_i8_i16(self.row_i8(r), x)
     }
 
     /// The dequantised value at `(r, c)`: `raw · scale`.
@@ -511,48 +424,6 @@ mod tests {
             assert_eq!(dot_i8(&q, &x).to_bits(), si.to_bits(), "i8 n={n}");
             assert_eq!(dot_f32_le(&wb, &x).to_bits(), sf.to_bits(), "f32 n={n}");
         }
-    }
-
-    /// Both loop shapes of the integer dot product give the same sums, extremes included.
-    #[test]
-    fn integer_dot_shapes_agree() {
-        let mut seed = 99u32;
-        let mut next = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            seed
-        };
-        for n in 0..=70 {
-            let w: std::vec::Vec<u8> = (0..n).map(|_| (next() >> 24) as u8).collect();
-            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
-            let want: i64 = w
-                .iter()
-                .zip(&x)
-                .map(|(&a, &b)| i64::from(a as i8) * i64::from(b))
-                .sum();
-            assert_eq!(i64::from(dot_i8_i16_lanes(&w, &x)), want, "n={n}");
-            assert_eq!(i64::from(dot_i8_i16_pairs(&w, &x)), want, "n={n}");
-            assert_eq!(
-                dot_i8_i16(&w, &x[..n / 2]),
-                dot_i8_i16_pairs(&w, &x[..n / 2])
-            );
-        }
-        for n in [0usize, 1, 5, 16, 33] {
-            let rows: std::vec::Vec<std::vec::Vec<u8>> = (0..4)
-                .map(|k| {
-                    (0..n + usize::from(k == 3 && n == 5))
-                        .map(|_| (next() >> 24) as u8)
-                        .collect()
-                })
-                .collect();
-            let x: std::vec::Vec<i16> = (0..n).map(|_| (next() >> 16) as i16).collect();
-            let w = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
-            let want = w.map(|w| dot_i8_i16_pairs(w, &x));
-            assert_eq!(dot4_i8_i16_shared(w, &x), want, "n={n}");
-            assert_eq!(dot4_i8_i16(w, &x), want, "n={n}");
-        }
-        let (w, x) = ([0x80u8; 256], [i16::MIN; 256]);
-        assert_eq!(dot_i8_i16_lanes(&w, &x), dot_i8_i16_pairs(&w, &x));
-        assert_eq!(i64::from(dot_i8_i16_pairs(&w, &x)), 1 << 30);
     }
 
     #[test]

@@ -1,0 +1,24 @@
+//! Plain-Rust definitions of the DSP instructions, used on targets without them and as the
+//! reference the instruction versions must equal.
+
+/// SXTB16 (see [`crate::sxtb16`]).
+#[inline(always)]
+pub fn sxtb16(w: u32) -> u32 {
+    let b0 = i16::from(w as u8 as i8);
+    let b2 = i16::from((w >> 16) as u8 as i8);
+    crate::pair(b0, b2)
+}
+
+/// SXTB16 with ROR #8 (see [`crate::sxtb16_ror8`]).
+#[inline(always)]
+pub fn sxtb16_ror8(w: u32) -> u32 {
+    sxtb16(w.rotate_right(8))
+}
+
+/// SMLAD (see [`crate::smlad`]).
+#[inline(always)]
+pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let lo = i32::from(a as u16 as i16) * i32::from(b as u16 as i16);
+    let hi = i32::from((a >> 16) as u16 as i16) * i32::from((b >> 16) as u16 as i16);
+    acc.wrapping_add(lo).wrapping_add(hi)
+}
