@@ -461,3 +461,62 @@ fn mutated_integer_files_never_panic() {
     eprintln!("3000 mutated integer files: {ok} loaded and ran, errors {errs:?}");
     assert!(ok > 0 && errs.contains_key("Quant"), "{ok} {errs:?}");
 }
+
+/// The integer-only arrays give the same token stream as an integer model in f32 `Buffers`,
+/// take less RAM, and are refused for a float model or when too small.
+#[test]
+fn int_buffers_generate_the_same_stream_in_less_ram() {
+    use pxby_core::generate::{Buffers, Generator, IntBuffers, Options, Sampling};
+    let cfg = ModelConfig::PAPER_BEST;
+    let owned = random_tensors(&cfg, 4);
+    let list = as_list(&owned);
+    let f32_bytes = write_model(&cfg, &meta(), WeightType::F32, &list).unwrap();
+    let mut rng = Rng(5);
+    let calib: Vec<Vec<Context>> = (0..4).map(|_| random_contexts(&mut rng, 64)).collect();
+    let ranges = calibrate(
+        &Model::from_bytes(&f32_bytes).unwrap(),
+        calib.iter().map(Vec::as_slice),
+    )
+    .unwrap();
+    let bytes = write_int_model(&cfg, &meta(), &list, &ranges).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let options = Options {
+        structured: true,
+        seed: 3,
+        sampling: Sampling::TopK {
+            k: 8,
+            temperature: 0.9,
+        },
+        ..Options::default()
+    };
+    let mut fb = Buffers::<32>::boxed();
+    let want: Vec<u8> = Generator::new(&model, &mut fb, &[], options)
+        .unwrap()
+        .take(300)
+        .map(|s| s.token)
+        .collect();
+    let mut ib = IntBuffers::<32>::boxed();
+    let got: Vec<u8> = Generator::with_int_buffers(&model, &mut ib, &[], options)
+        .unwrap()
+        .take(300)
+        .map(|s| s.token)
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.len() > 40, "{}", want.len());
+    assert!(IntBuffers::<64>::BYTES * 10 < Buffers::<64>::BYTES * 8);
+    eprintln!(
+        "IntBuffers<64>: {} bytes, Buffers<64>: {} bytes",
+        IntBuffers::<64>::BYTES,
+        Buffers::<64>::BYTES
+    );
+    let float = Model::from_bytes(&f32_bytes).unwrap();
+    assert!(matches!(
+        Generator::with_int_buffers(&float, &mut ib, &[], options),
+        Err(Error::Unsupported)
+    ));
+    let mut small = IntBuffers::<32, 81, 32, 64>::boxed();
+    assert!(matches!(
+        Generator::with_int_buffers(&model, &mut small, &[], options),
+        Err(Error::Capacity)
+    ));
+}

@@ -121,15 +121,88 @@ where
         min_side: if opts.size.is_some() { 1 } else { MIN_SIDE },
         ..generate::Options::default()
     };
-    // The generator's big arrays (~30 KB for window 64) live in this frame, written once in
-    // place (zeroed) and only borrowed by the generator: one window's buffers are on the stack
-    // at a time, so RAM = static + this frame, not the sum of both windows' buffers.
+    // The generator's big arrays live in the frame of `float_buffers` or `int_buffers`
+    // (whichever the model needs), written once in place (zeroed) and only borrowed by the
+    // generator: one set of buffers is on the stack at a time, so RAM = static + that frame.
+    let steps = Steps {
+        prompt,
+        options,
+        max_tokens: opts.max_tokens,
+    };
+    if model.int_params().is_some() {
+        int_buffers::<W, D>(model, &steps, &mut run, screen, display, on_token, clock)?;
+    } else {
+        float_buffers::<W, D>(model, &steps, &mut run, screen, display, on_token, clock)?;
+    }
+    Ok(run)
+}
+
+/// What the generation loop needs besides the screen.
+struct Steps<'p> {
+    prompt: &'p [u8],
+    options: generate::Options,
+    max_tokens: usize,
+}
+
+/// Generation in f32 [`generate::Buffers`] (~30 KB at window 64).
+#[inline(never)]
+fn float_buffers<'m, const W: usize, D>(
+    model: &'m Model<'m>,
+    steps: &Steps<'_>,
+    run: &mut Run,
+    screen: &mut Screen,
+    display: &mut D,
+    on_token: impl FnMut(u8),
+    clock: impl Fn() -> u64,
+) -> Result<(), DemoError<D::Error>>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
     let mut buffers = generate::Buffers::<W>::new();
     let t0 = clock();
-    let mut generator = generate::Generator::new(model, &mut buffers, prompt, options)
+    let generator = generate::Generator::new(model, &mut buffers, steps.prompt, steps.options)
         .map_err(DemoError::Generate)?;
     run.model_ticks += clock() - t0;
-    while run.generated < opts.max_tokens {
+    drive(generator, steps.max_tokens, run, screen, display, on_token, clock)
+}
+
+/// Generation of an integer model in [`generate::IntBuffers`] (~21 KB at window 64).
+#[inline(never)]
+fn int_buffers<'m, const W: usize, D>(
+    model: &'m Model<'m>,
+    steps: &Steps<'_>,
+    run: &mut Run,
+    screen: &mut Screen,
+    display: &mut D,
+    on_token: impl FnMut(u8),
+    clock: impl Fn() -> u64,
+) -> Result<(), DemoError<D::Error>>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
+    let mut buffers = generate::IntBuffers::<W>::new();
+    let t0 = clock();
+    let generator =
+        generate::Generator::with_int_buffers(model, &mut buffers, steps.prompt, steps.options)
+            .map_err(DemoError::Generate)?;
+    run.model_ticks += clock() - t0;
+    drive(generator, steps.max_tokens, run, screen, display, on_token, clock)
+}
+
+/// Steps `generator` up to `max_tokens` times, drawing every token.
+fn drive<const W: usize, D>(
+    mut generator: generate::Generator<'_, W>,
+    max_tokens: usize,
+    run: &mut Run,
+    screen: &mut Screen,
+    display: &mut D,
+    mut on_token: impl FnMut(u8),
+    clock: impl Fn() -> u64,
+) -> Result<(), DemoError<D::Error>>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
+    while run.generated < max_tokens {
         let full = generator.window_len() == W;
         let t0 = clock();
         let step = generator.step();
@@ -148,7 +221,7 @@ where
             break;
         }
     }
-    Ok(run)
+    Ok(())
 }
 
 /// The sampling rule of `opts`: temperature 0 is greedy, top-k 0 is plain temperature sampling.

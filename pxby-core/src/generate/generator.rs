@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::vocab::{Symbol, VOCAB_SIZE, byte_to_token, decode};
 
-use super::buffers::Buffers;
+use super::buffers::{Buffers, IntBuffers, IntScratch, Scratch};
 use super::grammar::Grammar;
 use super::int_sampling::{inv_temperature_q16, sample_int};
 use super::sampling::{Pcg32, Sampling, sample};
@@ -76,7 +76,7 @@ pub struct Step {
 #[derive(Debug)]
 pub struct Generator<'m, const W: usize = 64, const D: usize = 81, const S: usize = 32> {
     model: &'m Model<'m>,
-    buffers: &'m mut Buffers<W, D, S>,
+    scratch: Scratch<'m, W, D, S>,
     options: Options,
     rng: Pcg32,
     cursor: Cursor,
@@ -108,14 +108,33 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         options: Options,
         cursor: Cursor,
     ) -> Result<Self, Error> {
+        let scratch = if model.int_params().is_some() {
+            Scratch::Int(IntScratch::from_float(buffers, model.dim()).ok_or(Error::Capacity)?)
+        } else {
+            Scratch::Float(buffers)
+        };
+        Self::with_scratch(model, scratch, options, cursor)
+    }
+
+    #[inline]
+    fn with_scratch(
+        model: &'m Model<'m>,
+        scratch: Scratch<'m, W, D, S>,
+        options: Options,
+        cursor: Cursor,
+    ) -> Result<Self, Error> {
         if W == 0 || model.dim() > D || model.d_state() > S {
             return Err(Error::Capacity);
         }
-        let int = model.int_params().is_some();
-        // The integer layout inside the f32 arrays (as i16): the projection ring in the
-        // embedding ring, the layer buffer and one embedding in the layer buffer.
-        if int && (2 * D < model.int_proj_len() || 2 * W * S < W * model.d_state() + model.dim()) {
-            return Err(Error::Capacity);
+        if let Scratch::Int(b) = &scratch {
+            let (p, s) = (model.int_proj_len(), model.d_state());
+            if b.ring.len() < W * p
+                || b.layer.len() < W * s
+                || b.work.len() < crate::integer::WORK_PER_STATE * s
+                || b.embed.len() < model.dim()
+            {
+                return Err(Error::Capacity);
+            }
         }
         let temperature = match options.sampling {
             Sampling::Greedy => None,
@@ -125,7 +144,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         };
         Ok(Generator {
             model,
-            buffers,
+            scratch,
             options,
             rng: Pcg32::new(options.seed, Options::STREAM),
             cursor,
@@ -150,6 +169,28 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         options: Options,
     ) -> Result<Self, Error> {
         let mut g = Self::empty(model, buffers, options, Cursor::new())?;
+        for &t in prompt {
+            g.push(t)?;
+        }
+        Ok(g)
+    }
+
+    /// Like [`Generator::new`] for an integer model ([`crate::quant::WeightType::Int`]) in
+    /// its own integer arrays, which take less RAM than [`Buffers`] (the firmware's choice).
+    /// Errors: [`Error::Unsupported`] for a model that is not integer, [`Error::Capacity`] if
+    /// the arrays are too small for it (`P` below [`Model::int_proj_len`]).
+    #[inline]
+    pub fn with_int_buffers<const P: usize>(
+        model: &'m Model<'m>,
+        buffers: &'m mut IntBuffers<W, D, S, P>,
+        prompt: &[u8],
+        options: Options,
+    ) -> Result<Self, Error> {
+        if model.int_params().is_none() {
+            return Err(Error::Unsupported);
+        }
+        let scratch = Scratch::Int(IntScratch::from_int(buffers));
+        let mut g = Self::with_scratch(model, scratch, options, Cursor::new())?;
         for &t in prompt {
             g.push(t)?;
         }
@@ -196,23 +237,22 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
 
     /// Embeds `ctx` into the ring (dropping the oldest token when full).
     fn append(&mut self, ctx: &Context) -> Result<(), Error> {
-        let d = self.model.dim();
         let slot = (self.start + self.len) % W;
-        let b = &mut *self.buffers;
-        if self.model.int_params().is_some() {
-            // Embedding and first-layer input projections, once per token.
-            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
-            let ring: &mut [i16] = bytemuck::cast_slice_mut(b.embeds.as_flattened_mut());
-            let rest: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
-            let x = &mut rest[W * s..W * s + d];
-            self.model.int_embed(ctx, x)?;
-            self.model
-                .int_project(x, &mut ring[slot * p..(slot + 1) * p])?;
-        } else {
-            self.model.embed(
-                ctx,
-                &mut b.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
-            )?;
+        match &mut self.scratch {
+            Scratch::Int(b) => {
+                // Embedding and first-layer input projections, once per token.
+                let p = self.model.int_proj_len();
+                self.model.int_embed(ctx, b.embed)?;
+                self.model
+                    .int_project(b.embed, &mut b.ring[slot * p..(slot + 1) * p])?;
+            }
+            Scratch::Float(b) => {
+                let d = self.model.dim();
+                self.model.embed(
+                    ctx,
+                    &mut b.embeds.as_flattened_mut()[slot * d..(slot + 1) * d],
+                )?;
+            }
         }
         if self.len < W {
             self.len += 1;
@@ -236,54 +276,55 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         Ok(ctx)
     }
 
-    /// Computes and returns the next-token logits for the current window.
+    /// Computes and returns the next-token logits for the current window (for integer models
+    /// the integer logits converted to f32, in the same array).
     pub fn logits(&mut self) -> &[f32; VOCAB_SIZE] {
         self.compute();
-        if self.model.int_params().is_some() {
-            // The integer logits (at 2^-LOGIT_BITS, stored as i32 in the same array) as f32.
-            for l in &mut self.buffers.logits {
-                *l = l.to_bits() as i32 as f32 / (1u32 << LOGIT_BITS) as f32;
+        match &mut self.scratch {
+            Scratch::Float(b) => &b.logits,
+            Scratch::Int(b) => {
+                let logits: &mut [i32] = &mut b.logits[..];
+                let out: &mut [f32] = bytemuck::cast_slice_mut(logits);
+                for l in out.iter_mut() {
+                    *l = l.to_bits() as i32 as f32 / (1u32 << LOGIT_BITS) as f32;
+                }
+                <&[f32; VOCAB_SIZE]>::try_from(&*out).unwrap_or(&[0.0; VOCAB_SIZE])
             }
         }
-        &self.buffers.logits
     }
 
     /// Runs the model over the window into the logits: f32 logits for float files, `i32`
-    /// logits (in the same array) for integer files.
+    /// logits for integer files.
     fn compute(&mut self) {
         let (start, len) = (self.start, self.len);
-        let b = &mut *self.buffers;
-        if self.model.int_params().is_some() {
-            let (p, s) = (self.model.int_proj_len(), self.model.d_state());
-            let ring: &[i16] = bytemuck::cast_slice(b.embeds.as_flattened());
-            let layer: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
-            let work: &mut [i16] = bytemuck::cast_slice_mut(b.work.as_flattened_mut());
-            let logits: &mut [i32] = bytemuck::cast_slice_mut(&mut b.logits[..]);
-            let Ok(logits) = <&mut [i32; VOCAB_SIZE]>::try_from(logits) else {
-                return;
-            };
-            let row = |t: usize| {
-                let i = (start + t) % W;
-                &ring[i * p..(i + 1) * p]
-            };
-            self.model
-                .int_forward(row, len, &mut layer[..W * s], work, logits);
-            return;
+        match &mut self.scratch {
+            Scratch::Int(b) => {
+                let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+                let ring: &[i16] = b.ring;
+                let row = |t: usize| {
+                    let i = (start + t) % W;
+                    &ring[i * p..(i + 1) * p]
+                };
+                self.model
+                    .int_forward(row, len, &mut b.layer[..W * s], b.work, b.logits);
+            }
+            Scratch::Float(b) => {
+                let d = self.model.dim();
+                let ring = &b.embeds.as_flattened()[..W * d];
+                let row = |t: usize| {
+                    let i = (start + t) % W;
+                    &ring[i * d..(i + 1) * d]
+                };
+                self.model.forward_parts(
+                    row,
+                    len,
+                    b.layer.as_flattened_mut(),
+                    b.work.as_flattened_mut(),
+                    &mut b.logits,
+                    &mut (),
+                );
+            }
         }
-        let d = self.model.dim();
-        let ring = &b.embeds.as_flattened()[..W * d];
-        let row = |t: usize| {
-            let i = (start + t) % W;
-            &ring[i * d..(i + 1) * d]
-        };
-        self.model.forward_parts(
-            row,
-            len,
-            b.layer.as_flattened_mut(),
-            b.work.as_flattened_mut(),
-            &mut b.logits,
-            &mut (),
-        );
     }
 
     /// The tokens allowed next: all of them, or the structured-mode set (empty when done).
@@ -304,25 +345,17 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             return None;
         }
         self.compute();
-        let token = if self.model.int_params().is_some() {
-            let logits: &[i32] = bytemuck::cast_slice(&self.buffers.logits[..]);
-            let Ok(logits) = <&[i32; VOCAB_SIZE]>::try_from(logits) else {
-                return None;
-            };
-            sample_int(
-                logits,
+        let token = match &self.scratch {
+            Scratch::Int(b) => sample_int(
+                b.logits,
                 allowed,
                 self.options.sampling,
                 self.inv_temperature,
                 &mut self.rng,
-            )
-        } else {
-            sample(
-                &self.buffers.logits,
-                allowed,
-                self.options.sampling,
-                &mut self.rng,
-            )
+            ),
+            Scratch::Float(b) => {
+                sample(&b.logits, allowed, self.options.sampling, &mut self.rng)
+            }
         };
         let context = self.push(token).ok()?;
         Some(Step {
