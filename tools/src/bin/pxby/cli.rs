@@ -638,7 +638,8 @@ pub fn quantize(args: &QuantizeArgs) -> Result<(), CliError> {
     };
     let (int_bytes, report) =
         quantize(&model, &ds, &options).map_err(|e| format!("{}: {e}", args.model.display()))?;
-    pxby_data::atomic::write_atomic(&args.out, &int_bytes)?;
+    pxby_data::atomic::write_atomic(&args.out, &int_bytes)
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
     if report.hash_differs {
         eprintln!(
             "warning: {} is not the dataset {} was trained on (--force)",
