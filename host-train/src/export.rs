@@ -28,8 +28,9 @@ pub enum Weights {
 
 /// Training windows the integer export calibrates on: this many, evenly spaced over all
 /// training windows of the run (its `seq_len` and `stride`), recording the largest absolute
-/// value at each activation boundary (min/max, no percentile).
-pub const CALIBRATION_WINDOWS: usize = 256;
+/// value at each activation boundary (min/max, no percentile). The one rule is
+/// [`pxby_data::windows::evenly_spaced`], which `pxby quantize` uses too.
+pub const CALIBRATION_WINDOWS: usize = pxby_data::windows::CALIBRATION_WINDOWS;
 
 /// The calibration windows of a run (see [`CALIBRATION_WINDOWS`]), from its dataset file, which
 /// must still have the hash the run was trained on.
@@ -43,10 +44,12 @@ pub fn calibration_windows(run: &RunConfig) -> Result<Vec<Vec<pxby_core::context
             run.dataset_hash
         )));
     }
-    let windows = crate::windows::Windows::new(data.train, run.seq_len, run.stride);
-    let n = windows.len();
-    let take = CALIBRATION_WINDOWS.min(n);
-    Ok((0..take).map(|k| windows.window(k * n / take).0).collect())
+    Ok(pxby_data::windows::evenly_spaced(
+        data.train.iter().map(|s| s.contexts.as_slice()),
+        run.seq_len,
+        run.stride,
+        CALIBRATION_WINDOWS,
+    ))
 }
 
 /// Which model of the run to export.

@@ -30,8 +30,10 @@
 //! ```
 
 use pxby_core::context::{CENTRE, CONTEXT_CELLS, Context, ContextCursor, contexts};
+use pxby_core::fixed::LOGIT_BITS;
 use pxby_core::math::argmax;
 use pxby_core::model::Model;
+use pxby_core::quant::WeightType;
 use pxby_core::vocab::VOCAB_SIZE;
 use serde::Serialize;
 
@@ -71,13 +73,26 @@ pub trait Predictor {
     fn logits(&mut self, window: &[Context], out: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError>;
 }
 
-/// A [`Predictor`] over a `pxby-core` model. It caches the PxByEmbed output of the window it saw
-/// last, so a window that grows by one context costs one embedding plus the LSTMs.
+/// A [`Predictor`] over a `pxby-core` model.
+///
+/// On f32 and int8-weight files it caches the PxByEmbed output of the window it saw last, so a
+/// window that grows by one context costs one embedding plus the LSTMs. On integer files
+/// ([`WeightType::Int`]) it runs the integer-only path of `pxby-core` ([`Model::int_embed`],
+/// [`Model::int_project`], [`Model::int_forward`]: the same integers as
+/// [`Model::int_logits_for`]) and caches each context's first-layer projections, keeping those a
+/// window shares with the last one at its start or shifted (a window that grows, or the next
+/// SPEC §5 window); the `i32` logits at `2^-LOGIT_BITS` become f32 only here, exactly (a power
+/// of two scale), for the softmax and loss of the host.
 pub struct CorePredictor<'m> {
     model: &'m Model<'m>,
     seen: Vec<Context>,
     embeds: Vec<f32>,
     scratch: Vec<f32>,
+    /// Integer files: projections of `seen` (`int_proj_len` each), one embedding, the LSTM
+    /// buffers.
+    proj: Vec<i16>,
+    x: Vec<i16>,
+    buf: Vec<i16>,
 }
 
 impl<'m> CorePredictor<'m> {
@@ -88,12 +103,70 @@ impl<'m> CorePredictor<'m> {
             seen: Vec::new(),
             embeds: Vec::new(),
             scratch: Vec::new(),
+            proj: Vec::new(),
+            x: Vec::new(),
+            buf: Vec::new(),
         }
+    }
+
+    /// The integer path's logits (`2^-LOGIT_BITS` units) for `window`.
+    fn int_logits(
+        &mut self,
+        window: &[Context],
+        out: &mut [i32; VOCAB_SIZE],
+    ) -> Result<(), EvalError> {
+        let m = self.model;
+        let pl = m.int_proj_len();
+        // Reuse the longest tail of `seen` that `window` starts with (all of it when the window
+        // grew; the overlap of two SPEC §5 windows `stride` apart).
+        let n = self.seen.len();
+        let drop = (0..n)
+            .find(|&o| {
+                let tail = &self.seen[o..];
+                tail.len() <= window.len() && window[..tail.len()] == *tail
+            })
+            .unwrap_or(n);
+        self.seen.drain(..drop);
+        self.proj.drain(..drop * pl);
+        let keep = self.seen.len();
+        self.x.resize(m.dim(), 0);
+        self.proj.resize(window.len() * pl, 0);
+        for (i, ctx) in window.iter().enumerate().skip(keep) {
+            m.int_embed(ctx, &mut self.x)?;
+            m.int_project(&self.x, &mut self.proj[i * pl..(i + 1) * pl])?;
+            self.seen.push(*ctx);
+        }
+        let s = m.d_state();
+        self.buf.resize(m.int_scratch_len(window.len()), 0);
+        let (buf, work) = self.buf.split_at_mut(window.len() * s);
+        let proj = &self.proj;
+        m.int_forward(
+            |t| &proj[t * pl..(t + 1) * pl],
+            window.len(),
+            buf,
+            work,
+            out,
+        );
+        Ok(())
+    }
+}
+
+/// Integer logits at `2^-LOGIT_BITS` as f32 (exact below 2^24 units; rounded to nearest above).
+pub fn int_logits_to_f32(logits: &[i32; VOCAB_SIZE], out: &mut [f32; VOCAB_SIZE]) {
+    let unit = 1.0 / (1u32 << LOGIT_BITS) as f32;
+    for (o, &l) in out.iter_mut().zip(logits) {
+        *o = l as f32 * unit;
     }
 }
 
 impl Predictor for CorePredictor<'_> {
     fn logits(&mut self, window: &[Context], out: &mut [f32; VOCAB_SIZE]) -> Result<(), EvalError> {
+        if self.model.weights() == WeightType::Int {
+            let mut ints = [0i32; VOCAB_SIZE];
+            self.int_logits(window, &mut ints)?;
+            int_logits_to_f32(&ints, out);
+            return Ok(());
+        }
         let d = self.model.dim();
         let keep = self
             .seen
@@ -182,6 +255,10 @@ pub struct EvalReport {
     /// Their mean cross-entropy in nats (the trainer's validation loss).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token_loss: Option<f64>,
+    /// On the same windows, the fraction where the model's most likely next token is that of
+    /// another model ([`agreement`]; `pxby eval --agree-with`), if asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token_agreement: Option<f64>,
 }
 
 impl EvalReport {
@@ -207,7 +284,21 @@ impl EvalReport {
                 100.0 * acc
             );
         }
+        if let Some(a) = self.next_token_agreement {
+            t += &format!(
+                "top-1 agreement with the other model on those windows: {:.2} %\n",
+                100.0 * a
+            );
+        }
         t
+    }
+
+    /// The report with the top-1 agreement of [`agreement`].
+    pub fn with_agreement(self, a: Agreement) -> Self {
+        EvalReport {
+            next_token_agreement: Some(a.rate()),
+            ..self
+        }
     }
 
     /// The report with the teacher-forced scores of `next` (from [`next_token`]).
@@ -318,6 +409,85 @@ where
         .fold(NextToken::default(), NextToken::add))
 }
 
+/// Teacher-forced top-1 agreement of two models over windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Agreement {
+    /// Windows scored.
+    pub windows: usize,
+    /// Windows where both models' most likely next token (first on ties) is the same.
+    pub agree: usize,
+}
+
+impl Agreement {
+    /// Fraction of windows where the two models agree (NaN without windows).
+    pub fn rate(&self) -> f64 {
+        self.agree as f64 / self.windows as f64
+    }
+}
+
+/// Compares the most likely next token of `a` and `b` on every SPEC §5 window of one item
+/// (the windows of [`next_token_item`]).
+pub fn agreement_item<A: Predictor + ?Sized, B: Predictor + ?Sized>(
+    item: &Item,
+    options: &NextTokenOptions,
+    a: &mut A,
+    b: &mut B,
+) -> Result<Agreement, EvalError> {
+    let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+    let mut out = Agreement::default();
+    if ctxs.is_empty() {
+        return Ok(out);
+    }
+    let mut window = Vec::with_capacity(options.seq_len);
+    let (mut la, mut lb) = ([0.0f32; VOCAB_SIZE], [0.0f32; VOCAB_SIZE]);
+    for start in crate::windows::starts(ctxs.len(), options.stride) {
+        window.clear();
+        window.extend(
+            crate::windows::window(&ctxs, start, options.seq_len)
+                .0
+                .copied(),
+        );
+        a.logits(&window, &mut la)?;
+        b.logits(&window, &mut lb)?;
+        out.windows += 1;
+        out.agree += usize::from(argmax(&la) == argmax(&lb));
+    }
+    Ok(out)
+}
+
+/// [`agreement_item`] over `items` on all cores (one pair of predictors per worker, made by
+/// `make_a` and `make_b`); `on_item` is called after each item.
+pub fn agreement<A, B, FA, FB>(
+    items: &[&Item],
+    options: &NextTokenOptions,
+    make_a: FA,
+    make_b: FB,
+    on_item: impl Fn() + Sync,
+) -> Result<Agreement, EvalError>
+where
+    A: Predictor,
+    B: Predictor,
+    FA: Fn() -> A + Sync,
+    FB: Fn() -> B + Sync,
+{
+    let per_item = per_item_parallel(
+        items,
+        || (make_a(), make_b()),
+        on_item,
+        |item, (a, b)| agreement_item(item, options, a, b),
+    )?;
+    let total = per_item
+        .into_iter()
+        .fold(Agreement::default(), |t, x| Agreement {
+            windows: t.windows + x.windows,
+            agree: t.agree + x.agree,
+        });
+    if total.windows == 0 {
+        return Err(EvalError::NoWindows);
+    }
+    Ok(total)
+}
+
 /// Window start positions of an item of `len` tokens: `0, 80, 160, …` below `len`.
 pub fn window_starts(len: usize) -> impl Iterator<Item = usize> {
     (0..len).step_by(STRIDE)
@@ -418,6 +588,7 @@ pub fn summarise(items: usize, scores: &[WindowScore]) -> Result<EvalReport, Eva
         next_token_windows: None,
         next_token_accuracy: None,
         next_token_loss: None,
+        next_token_agreement: None,
     })
 }
 
@@ -443,7 +614,6 @@ fn per_item_parallel<P, F, T>(
     score: impl Fn(&Item, &mut P) -> Result<T, EvalError> + Sync,
 ) -> Result<Vec<T>, EvalError>
 where
-    P: Predictor,
     F: Fn() -> P + Sync,
     T: Send,
 {
@@ -657,6 +827,110 @@ mod tests {
             CorePredictor::new(&model).logits(w, &mut b).unwrap();
             assert_eq!(a, b);
         }
+    }
+
+    /// An integer file (calibrated on `item`) of a small random model, and its f32 file.
+    fn int_and_f32_files(item: &Item) -> (Vec<u8>, Vec<u8>) {
+        use pxby_core::calibrate::{calibrate, write_int_model};
+        use pxby_core::config::ModelConfig;
+        use pxby_core::format::{Metadata, random_weights, write_model};
+        let cfg = ModelConfig {
+            dim: 27,
+            d_state: 8,
+            ..ModelConfig::PAPER_BEST
+        };
+        let w = random_weights(&cfg, 11, 1.0);
+        let list: Vec<(&str, &[f32])> = w.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+        let f32_file = write_model(&cfg, &Metadata::default(), WeightType::F32, &list).unwrap();
+        let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+        let ranges = calibrate(
+            &Model::from_bytes(&f32_file).unwrap(),
+            [&ctxs[..128], &ctxs[64..]],
+        )
+        .unwrap();
+        let int_file = write_int_model(&cfg, &Metadata::default(), &list, &ranges).unwrap();
+        (int_file, f32_file)
+    }
+
+    #[test]
+    fn integer_files_run_the_integer_path_and_its_cache_changes_nothing() {
+        let item = item();
+        let (int_file, f32_file) = int_and_f32_files(&item);
+        let model = Model::from_bytes(&int_file).unwrap();
+        assert_eq!(model.weights(), WeightType::Int);
+        // The f32 path refuses integer files: what eval called before.
+        let mut scratch = vec![0.0; model.scratch_len_for(4)];
+        let ctxs: Vec<Context> = contexts(&item.tokens).collect();
+        assert!(
+            model
+                .logits_for(&ctxs[..4], &mut scratch, &mut [0.0; VOCAB_SIZE])
+                .is_err()
+        );
+        let mut cached = CorePredictor::new(&model);
+        let mut got = [0.0f32; VOCAB_SIZE];
+        let mut want = [0i32; VOCAB_SIZE];
+        let mut scratch = Vec::new();
+        // Growing windows, an unrelated one, SPEC §5 windows 32 apart (a shifted overlap),
+        // wrapping windows, a shorter one and an empty one.
+        let wrap: Vec<Context> = ctxs[150..].iter().chain(&ctxs[..40]).copied().collect();
+        let n = ctxs.len();
+        let windows: Vec<Vec<Context>> = vec![
+            ctxs[..64].to_vec(),
+            ctxs[..65].to_vec(),
+            ctxs[80..144].to_vec(),
+            ctxs[0..128].to_vec(),
+            ctxs[32..160].to_vec(),
+            ctxs[64..n].to_vec(),
+            wrap.clone(),
+            wrap[8..].to_vec(),
+            ctxs[70..72].to_vec(),
+            vec![],
+        ];
+        for w in &windows {
+            cached.logits(w, &mut got).unwrap();
+            scratch.resize(model.int_scratch_len_for(w.len()), 0);
+            model.int_logits_for(w, &mut scratch, &mut want).unwrap();
+            let want_f32 = want.map(|v| v as f32 / (1u32 << LOGIT_BITS) as f32);
+            assert_eq!(got, want_f32, "window of {}", w.len());
+            // A fresh predictor gives the same.
+            let mut fresh = [0.0f32; VOCAB_SIZE];
+            CorePredictor::new(&model).logits(w, &mut fresh).unwrap();
+            assert_eq!(fresh, got);
+        }
+        // SPEC §8 and the teacher-forced windows score an integer file; it mostly agrees with
+        // its f32 file (random weights, calibrated on this item) and fully with itself.
+        let r = evaluate(
+            &[&item],
+            &EvalOptions::default(),
+            &mut CorePredictor::new(&model),
+        )
+        .unwrap();
+        assert!(r.bleu.mean > 0.0 && r.hamming.mean <= 1.0, "{r:?}");
+        let opts = NextTokenOptions::default();
+        let next = next_token(&[&item], &opts, || CorePredictor::new(&model), || {}).unwrap();
+        assert_eq!(next.windows, n.div_ceil(32));
+        assert!(next.loss().is_finite());
+        let f32_model = Model::from_bytes(&f32_file).unwrap();
+        let same = agreement(
+            &[&item],
+            &opts,
+            || CorePredictor::new(&model),
+            || CorePredictor::new(&model),
+            || {},
+        )
+        .unwrap();
+        assert_eq!((same.windows, same.agree), (next.windows, next.windows));
+        let vs_f32 = agreement(
+            &[&item],
+            &opts,
+            || CorePredictor::new(&model),
+            || CorePredictor::new(&f32_model),
+            || {},
+        )
+        .unwrap();
+        assert!(vs_f32.rate() >= 0.5, "{vs_f32:?}");
+        let report = r.with_next_token(next).with_agreement(vs_f32);
+        assert!(report.table().contains("top-1 agreement"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod builder;
 pub mod card;
 pub mod pixelate;
 pub mod preview;
+pub mod quantize;
 pub mod scrape;
 pub mod serve;
 pub mod strict_csv;

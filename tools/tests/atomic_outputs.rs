@@ -97,3 +97,57 @@ fn dataset_build_keeps_the_old_out_when_the_preview_fails() {
     assert_eq!(std::fs::read(&out).unwrap(), b"previous dataset");
     assert_eq!(names(d), ["d.pxds", "preview", "src"]);
 }
+
+#[test]
+fn a_failed_quantize_write_keeps_the_old_file() {
+    use pxby_core::config::ModelConfig;
+    use pxby_core::format::{Metadata, random_weights, write_model};
+    use pxby_core::quant::WeightType;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let data = common::test_dataset(d, "x.pxds", &[1, 2], 25);
+    let hash = pxby_data::dataset::Dataset::read(&data)
+        .unwrap()
+        .content_hash();
+    let cfg = ModelConfig::PAPER_BEST;
+    let owned = random_weights(&cfg, 3, 1.0);
+    let list: Vec<(&str, &[f32])> = owned.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    let meta = Metadata {
+        dataset_hash: &hash,
+        ..Metadata::default()
+    };
+    let model = d.join("f32.pxby");
+    std::fs::write(
+        &model,
+        write_model(&cfg, &meta, WeightType::F32, &list).unwrap(),
+    )
+    .unwrap();
+    let out = d.join("int.pxby");
+    let old = b"the previous integer file".repeat(10);
+    std::fs::write(&out, &old).unwrap();
+    let args = [
+        "quantize".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--windows".as_ref(),
+        "2".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    let o = pxby_with_file_limit(1024, &args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("int.pxby"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        old,
+        "the old file was changed"
+    );
+    assert_eq!(
+        names(d),
+        ["f32.pxby", "int.pxby", "x.pxds"],
+        "a partial file was left"
+    );
+}

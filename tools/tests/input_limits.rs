@@ -111,6 +111,32 @@ fn devices_fifos_and_folders_are_refused_before_reading() {
             ],
             "a dataset file must be one",
         );
+        let q = d.join("q.pxby");
+        assert_fails_with(
+            &[
+                "quantize".as_ref(),
+                "--model".as_ref(),
+                i,
+                "--data".as_ref(),
+                x.as_os_str(),
+                "--out".as_ref(),
+                q.as_os_str(),
+            ],
+            "a model file must be one",
+        );
+        assert_fails_with(
+            &[
+                "quantize".as_ref(),
+                "--model".as_ref(),
+                m.as_os_str(),
+                "--data".as_ref(),
+                i,
+                "--out".as_ref(),
+                q.as_os_str(),
+            ],
+            "a dataset file must be one",
+        );
+        assert!(!q.exists());
         assert_fails_with(
             &[
                 "dataset".as_ref(),
@@ -193,6 +219,27 @@ fn oversized_inputs_are_refused_before_reading() {
         &["inspect".as_ref(), x.as_os_str()],
         "limit of a dataset file",
     );
+    let q = d.join("q.pxby");
+    let small = common::test_dataset(d, "small.pxds", &[1], 25);
+    let small_model = common::test_model(d);
+    for (model, data, limit) in [
+        (&m, &small, "limit of a model file"),
+        (&small_model, &x, "limit of a dataset file"),
+    ] {
+        assert_fails_with(
+            &[
+                "quantize".as_ref(),
+                "--model".as_ref(),
+                model.as_os_str(),
+                "--data".as_ref(),
+                data.as_os_str(),
+                "--out".as_ref(),
+                q.as_os_str(),
+            ],
+            limit,
+        );
+    }
+    assert!(!q.exists());
     let s = d.join("src");
     std::fs::create_dir_all(&s).unwrap();
     sparse(

@@ -133,3 +133,30 @@ fn dataset_preview_refuses_to_overwrite_its_dataset() {
         .assert()
         .success();
 }
+
+#[test]
+fn quantize_refuses_to_overwrite_its_model_or_dataset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = common::test_model(tmp.path());
+    let d = common::test_dataset(tmp.path(), "x.pxds", &[1, 2], 25);
+    for (out, input) in [
+        (m.clone(), &m),
+        (tmp.path().join("./m.pxby"), &m),
+        (d.clone(), &d),
+        (tmp.path().join("sub/../x.pxds"), &d),
+    ] {
+        std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
+        assert_refused(
+            &[
+                "quantize".as_ref(),
+                "--model".as_ref(),
+                m.as_os_str(),
+                "--data".as_ref(),
+                d.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+            input,
+        );
+    }
+}

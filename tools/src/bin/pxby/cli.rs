@@ -475,7 +475,7 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
 /// `pxby eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model file (`.pxby`, f32 or int8 weights).
+    /// Model file (`.pxby`: f32, int8 weights, or an integer file, scored on its integer path).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
     /// Dataset file (from `pxby dataset build`).
@@ -496,6 +496,11 @@ pub struct EvalArgs {
     /// Tokens between their starts (the trainer validates every 32).
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
     pub next_token_stride: u32,
+    /// Also report, on the same teacher-forced windows, how often the model's most likely next
+    /// token is that of this other model file (e.g. an integer file against its f32 file);
+    /// `next_token_agreement` in `--json`.
+    #[arg(long, value_name = "FILE")]
+    pub agree_with: Option<PathBuf>,
     /// Print the report as JSON instead of a table (`next_token_accuracy` and
     /// `next_token_loss` are the teacher-forced scores).
     #[arg(long)]
@@ -506,10 +511,18 @@ pub struct EvalArgs {
 /// windows, with the `pxby-core` model on all cores.
 pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     use pxby_data::eval::{
-        CorePredictor, EvalOptions, NextTokenOptions, evaluate_parallel, next_token,
+        CorePredictor, EvalOptions, NextTokenOptions, agreement, evaluate_parallel, next_token,
     };
     let bytes = read_input(&args.model, input::MODEL)?;
     let model = load_model(&args.model, &bytes)?;
+    let other_bytes = match &args.agree_with {
+        Some(path) => Some(read_input(path, input::MODEL)?),
+        None => None,
+    };
+    let other = match (&args.agree_with, &other_bytes) {
+        (Some(path), Some(b)) => Some(load_model(path, b)?),
+        _ => None,
+    };
     let split = Split::from(args.split);
     let ds = read_dataset(&args.data)?;
     let items: Vec<_> = ds
@@ -531,16 +544,28 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
         || pb.inc(1),
     )?;
     pb.set_position(0);
+    let next_options = NextTokenOptions {
+        seq_len: args.next_token_len as usize,
+        stride: args.next_token_stride as usize,
+    };
     let next = next_token(
         &items,
-        &NextTokenOptions {
-            seq_len: args.next_token_len as usize,
-            stride: args.next_token_stride as usize,
-        },
+        &next_options,
         || CorePredictor::new(&model),
         || pb.inc(1),
     )?;
-    let report = report.with_next_token(next);
+    let mut report = report.with_next_token(next);
+    if let Some(other) = &other {
+        pb.set_position(0);
+        let a = agreement(
+            &items,
+            &next_options,
+            || CorePredictor::new(&model),
+            || CorePredictor::new(other),
+            || pb.inc(1),
+        )?;
+        report = report.with_agreement(a);
+    }
     pb.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -562,9 +587,99 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
             args.data.display(),
             split,
         );
+        if let Some(path) = &args.agree_with {
+            println!("agreement with {}", path.display());
+        }
         print!("{}", report.table());
         println!("({:.1} s)", start.elapsed().as_secs_f64());
     }
+    Ok(())
+}
+
+/// `pxby quantize`.
+#[derive(Debug, Args)]
+pub struct QuantizeArgs {
+    /// The f32 model file (`.pxby`) to quantise.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// The dataset file it was trained on (its content hash must be the model's
+    /// `dataset_hash`); calibration uses its training split.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The integer model file to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Calibration windows of 128 contexts, evenly spaced over all training windows (at most
+    /// 65,536: they are held in memory, 1,152 bytes each).
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub windows: u32,
+    /// Tokens between the starts of the training windows they are picked from (the training
+    /// run's stride).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub stride: u32,
+    /// Calibrate even when the dataset's content hash is not the model's `dataset_hash`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs `pxby quantize`: f32 file + dataset → integer file, and what it did.
+pub fn quantize(args: &QuantizeArgs) -> Result<(), CliError> {
+    use pxby_tools::quantize::{QuantizeOptions, SEQ_LEN, quantize};
+    refuse_overwriting_inputs(&args.out, [&args.model, &args.data])?;
+    let start = Instant::now();
+    let bytes = read_input(&args.model, input::MODEL)?;
+    let model = load_model(&args.model, &bytes)?;
+    let ds = read_dataset(&args.data)?;
+    let options = QuantizeOptions {
+        windows: args.windows as usize,
+        stride: args.stride as usize,
+        seq_len: SEQ_LEN,
+        force: args.force,
+    };
+    let (int_bytes, report) =
+        quantize(&model, &ds, &options).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    pxby_data::atomic::write_atomic(&args.out, &int_bytes)
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    if report.hash_differs {
+        eprintln!(
+            "warning: {} is not the dataset {} was trained on (--force)",
+            args.data.display(),
+            args.model.display()
+        );
+    }
+    let r = &report.ranges;
+    println!(
+        "calibrated on {} of {} training windows ({SEQ_LEN} contexts, stride {}, evenly spaced; min/max)",
+        report.windows, report.of_windows, options.stride
+    );
+    println!(
+        "ranges (max |v|): mix {:.4}, projection {:.4}, embedding {:.4}",
+        r.mix, r.proj, r.embed
+    );
+    let c = model.config();
+    let mut lstms = vec![format!(
+        "lstm 0 forward: gates {:.3}, cell {:.3}",
+        r.gates[0], r.cells[0]
+    )];
+    if c.bidirectional {
+        lstms.push(format!(
+            "lstm 0 reverse: gates {:.3}, cell {:.3}",
+            r.gates_reverse, r.cell_reverse
+        ));
+    }
+    for k in 1..usize::from(c.depth).min(r.cells.len()) {
+        lstms.push(format!(
+            "lstm {k} forward: gates {:.3}, cell {:.3}",
+            r.gates[k], r.cells[k]
+        ));
+    }
+    println!("{}", lstms.join("; "));
+    println!(
+        "wrote {} ({} bytes, Int weights) in {:.1} s",
+        args.out.display(),
+        int_bytes.len(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -30,6 +30,10 @@ enum Command {
     /// true tokens + 16 generated greedily; Hamming, cosine, BLEU, next-token accuracy and
     /// cross-entropy as mean ± std.
     Eval(cli::EvalArgs),
+    /// Make an integer-only file (int8 weights, int16 activations) from an f32 model file:
+    /// calibrate the activation ranges (min/max) on evenly spaced windows of the dataset's
+    /// training split, as `host-train export --weights int` does.
+    Quantize(cli::QuantizeArgs),
     /// Generate a Pokémon (header, sprite, description) with a model file and render the
     /// handheld's screen as a card PNG (the same drawing code as the firmware); prints the text.
     Generate(cli::GenerateArgs),
@@ -73,6 +77,7 @@ fn main() -> std::process::ExitCode {
             .map_err(Into::into),
         Command::Inspect(a) => cli::inspect(&a),
         Command::Eval(a) => cli::eval(&a),
+        Command::Quantize(a) => cli::quantize(&a),
         Command::Generate(a) => cli::generate(&a),
         Command::Bench(BenchCommand::Pixelate(a)) => cli::bench_pixelate(&a),
         Command::Serve(a) => serve::run(&a),
