@@ -155,10 +155,27 @@ impl<'a> Model<'a> {
         4 * self.config().first_hidden() * dirs
     }
 
-    /// `i16` scratch of [`Model::int_forward`] for a window of `window` tokens: the layer
-    /// buffer (`window · d_state`) and the work values ([`WORK_PER_STATE`]` · d_state`).
+    /// `i16` values of [`Model::int_forward`]'s `rev` buffer for a window of `window` tokens:
+    /// the first layer's reverse outputs (`window · first_hidden`; none when unidirectional).
+    pub fn int_rev_len(&self, window: usize) -> usize {
+        if self.config().bidirectional {
+            window * self.config().first_hidden()
+        } else {
+            0
+        }
+    }
+
+    /// `i16` values of [`Model::int_forward`]'s `work` buffer: the four gates and the next
+    /// layer's input (`5 · d_state`), then the cell and hidden state of every forward layer
+    /// (`2 · depth · d_state`).
+    pub fn int_work_len(&self) -> usize {
+        (5 + 2 * self.config().depth as usize) * self.d_state()
+    }
+
+    /// `i16` scratch of [`Model::int_forward`] in one slice: [`Model::int_rev_len`] then
+    /// [`Model::int_work_len`].
     pub fn int_scratch_len(&self, window: usize) -> usize {
-        (window + WORK_PER_STATE) * self.d_state()
+        self.int_rev_len(window) + self.int_work_len()
     }
 
     /// `i16` scratch of [`Model::int_logits_for`]: the projections of every token, one
@@ -171,6 +188,19 @@ impl<'a> Model<'a> {
     /// scale. Errors: not an integer model, `out` too short, a context cell outside the
     /// vocabulary.
     pub fn int_embed(&self, ctx: &Context, out: &mut [i16]) -> Result<(), Error> {
+        self.int_embed_in(ctx, out, &mut [0; 2 * MAX_INT_COLS])
+    }
+
+    /// [`Model::int_embed`] with its two intermediate vectors (the context's embedding rows
+    /// and their mix, `9 · E` values each) in `scratch` instead of on the stack (the
+    /// generator lends its LSTM work array). Errors also when `scratch` holds fewer than
+    /// `18 · E` values.
+    pub fn int_embed_in(
+        &self,
+        ctx: &Context,
+        out: &mut [i16],
+        scratch: &mut [i16],
+    ) -> Result<(), Error> {
         let p = self.int_or_unsupported()?;
         let d = self.dim();
         if out.len() < d {
@@ -201,14 +231,18 @@ impl<'a> Model<'a> {
         }
         let e = self.config().embed_inner();
         let n = 9 * e; // ≤ MAX_INT_COLS: the projection's width, checked at load
-        let mut x = [0i16; MAX_INT_COLS];
+        let Some((x, m)) = scratch.get_mut(..2 * n).map(|s| s.split_at_mut(n)) else {
+            return Err(Error::BufferTooSmall {
+                needed: 2 * n,
+                got: scratch.len(),
+            });
+        };
         for ch in 0..e {
             for (pos, &tok) in ctx.iter().enumerate() {
                 x[ch * 9 + pos] = emb(tok, ch);
             }
         }
         let alpha = w.get(Slot::Alpha);
-        let mut m = [0i16; MAX_INT_COLS];
         if self.config().embed == Embed::PxBy {
             let (conv_w, conv_b) = (w.get(Slot::ConvWeight), w.get(Slot::ConvBias));
             for ch in 0..e {
@@ -331,102 +365,103 @@ impl<'a> Model<'a> {
             self.int_embed(ctx, x)?;
             self.int_project(x, out)?;
         }
-        let (buf, work) = rest.split_at_mut(l * self.d_state());
-        self.int_forward(|t| &proj[t * pl..(t + 1) * pl], l, buf, work, logits);
+        let (rev, work) = rest.split_at_mut(self.int_rev_len(l));
+        self.int_forward(|t| &proj[t * pl..(t + 1) * pl], l, rev, work, logits);
         Ok(())
     }
 
     /// The LSTM stack and the head over a window of `len` tokens whose first-layer input
-    /// projections `proj(t)` ([`Model::int_project`]) are given. `buf` holds `len · d_state`
-    /// values, `work` [`WORK_PER_STATE`]` · d_state`. Does nothing for a file that is not
-    /// integer or when a buffer is too short.
+    /// projections `proj(t)` ([`Model::int_project`]) are given. `rev` holds
+    /// [`Model::int_rev_len`] values, `work` [`Model::int_work_len`]. Does nothing for a file
+    /// that is not integer or when a buffer is too short.
+    ///
+    /// Only the first layer may be bidirectional, so the order is: its reverse direction over
+    /// the window (outputs kept in `rev`), then every forward LSTM in lockstep, one position
+    /// at a time (layer `k` at `t` needs only layer `k − 1` at `t`). Each forward layer thus
+    /// keeps just its state, not a row per position.
     pub fn int_forward<'r>(
         &self,
         proj: impl Fn(usize) -> &'r [i16],
         len: usize,
-        buf: &mut [i16],
+        rev: &mut [i16],
         work: &mut [i16],
         logits: &mut [i32; VOCAB_SIZE],
     ) {
         let Some(p) = self.int.as_ref() else {
             return;
         };
-        let s = self.d_state();
-        let (Some(buf), Some(work)) = (buf.get_mut(..len * s), work.get_mut(..WORK_PER_STATE * s))
-        else {
+        let cfg = *self.config();
+        let (s, h0, depth) = (self.d_state(), cfg.first_hidden(), cfg.depth as usize);
+        let g0 = 4 * h0;
+        let (Some(rev), Some(work)) = (
+            rev.get_mut(..self.int_rev_len(len)),
+            work.get_mut(..self.int_work_len()),
+        ) else {
             return;
         };
-        let (c, rest) = work.split_at_mut(s);
-        let (tmp, gates) = rest.split_at_mut(s);
-        let h0 = self.config().first_hidden();
-        let g0 = 4 * h0;
-        let cfg = *self.config();
+        let (gates, rest) = work.split_at_mut(4 * s);
+        let (x, states) = rest.split_at_mut(s);
+        // SMLAD pairs of whichever vector is multiplied next (input, then hidden state).
         let mut pairs = [0u32; PAIRS_MAX];
-        // First layer, forward: buf[t][..H].
-        let fwd = self.weights.lstm(0, Direction::Forward);
-        let step = Step::new(p, fwd, p.cell_shift(&cfg, 0, Direction::Forward));
-        c[..h0].fill(0);
-        for t in 0..len {
-            let (done, row) = buf.split_at_mut(t * s);
-            let g = &mut gates[..g0];
-            g.copy_from_slice(&proj(t)[..g0]);
-            if t > 0 {
-                let h = Activations::new(&done[(t - 1) * s..(t - 1) * s + h0], &mut pairs);
-                step.hh.add_to(&h, g);
-            } else {
-                step.hh.add_bias_to(g);
-            }
-            step.update(g, &mut c[..h0], &mut row[..h0]);
-        }
-        // Reverse: buf[t][H..2H], t = L−1..0.
+        // The first layer's reverse direction: rev[t], t = L−1..0.
         if cfg.bidirectional {
-            let rev = self.weights.lstm(0, Direction::Reverse);
-            let step = Step::new(p, rev, p.cell_shift(&cfg, 0, Direction::Reverse));
+            let l = self.weights.lstm(0, Direction::Reverse);
+            let step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse));
+            let (c, h) = states.split_at_mut(s);
             c[..h0].fill(0);
             for t in (0..len).rev() {
-                let (head, tail) = buf.split_at_mut((t + 1) * s);
                 let g = &mut gates[..g0];
                 g.copy_from_slice(&proj(t)[g0..2 * g0]);
                 if t + 1 < len {
-                    step.hh
-                        .add_to(&Activations::new(&tail[h0..2 * h0], &mut pairs), g);
+                    let prev = &rev[(t + 1) * h0..(t + 2) * h0];
+                    step.hh.add_to(&Activations::new(prev, &mut pairs), g);
                 } else {
                     step.hh.add_bias_to(g);
                 }
-                step.update(g, &mut c[..h0], &mut head[t * s + h0..t * s + 2 * h0]);
+                step.update(g, &mut c[..h0], &mut h[..h0]);
+                rev[t * h0..(t + 1) * h0].copy_from_slice(&h[..h0]);
             }
         }
-        // Layers 1.., in place through `tmp`.
-        let mut xp = [0u32; PAIRS_MAX];
-        for k in 1..cfg.depth as usize {
-            let layer = self.weights.lstm(k, Direction::Forward);
-            let ih = Rows::new(layer.get(LstmPart::WeightIh), layer.get(LstmPart::BiasIh));
-            let step = Step::new(p, layer, p.cell_shift(&cfg, k, Direction::Forward));
-            c.fill(0);
-            for t in 0..len {
-                let (done, row) = buf.split_at_mut(t * s);
-                gates.fill(0);
-                ih.add_to(&Activations::new(&row[..s], &mut xp), gates);
-                if t > 0 {
-                    let h = Activations::new(&done[(t - 1) * s..t * s], &mut pairs);
-                    step.hh.add_to(&h, gates);
-                } else {
-                    step.hh.add_bias_to(gates);
+        // Every forward LSTM, in lockstep over the window. (The per-layer views are rebuilt
+        // at every position: a few slice splits, cheaper in RAM than arrays of them.)
+        states.fill(0);
+        for t in 0..len {
+            for k in 0..depth {
+                let l = self.weights.lstm(k, Direction::Forward);
+                let step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward));
+                let ih =
+                    (k > 0).then(|| Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh)));
+                let hid = if k == 0 { h0 } else { s };
+                let (c, h) = states[2 * k * s..(2 * k + 2) * s].split_at_mut(s);
+                let (c, h) = (&mut c[..hid], &mut h[..hid]);
+                let g = &mut gates[..4 * hid];
+                match ih {
+                    None => g.copy_from_slice(&proj(t)[..g0]),
+                    Some(ih) => {
+                        g.fill(0);
+                        ih.add_to(&Activations::new(&x[..s], &mut pairs), g);
+                    }
                 }
-                step.update(gates, c, tmp);
-                row[..s].copy_from_slice(tmp);
+                if t > 0 {
+                    step.hh.add_to(&Activations::new(h, &mut pairs), g);
+                } else {
+                    step.hh.add_bias_to(g);
+                }
+                step.update(g, c, h);
+                // The next layer's input: this output, with the reverse direction's beside
+                // the first layer's.
+                x[..hid].copy_from_slice(h);
+                if k == 0 && cfg.bidirectional {
+                    x[h0..2 * h0].copy_from_slice(&rev[t * h0..(t + 1) * h0]);
+                }
             }
         }
         let (head_w, head_b) = (
             self.weights.get(Slot::HeadWeight),
             self.weights.get(Slot::HeadBias),
         );
-        let zeros = [0i16; 0];
-        let last: &[i16] = if len == 0 {
-            &zeros
-        } else {
-            &buf[(len - 1) * s..len * s]
-        };
+        // The last layer's output at the last position (nothing for an empty window).
+        let last: &[i16] = if len == 0 { &[] } else { &x[..s] };
         for (v, l) in logits.iter_mut().enumerate() {
             let acc = i64::from(head_w.dot_row_i16(v, last)) + i64::from(head_b.int_at(v));
             *l = head_w
@@ -436,10 +471,6 @@ impl<'a> Model<'a> {
         }
     }
 }
-
-/// `i16` values of [`Model::int_forward`]'s `work` per state unit: the cell state, one hidden
-/// row and the four gates.
-pub const WORK_PER_STATE: usize = 6;
 
 /// One LSTM (a layer in one direction) ready to step: its recurrent matrix and the constants of
 /// the cell update.

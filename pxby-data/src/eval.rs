@@ -136,9 +136,8 @@ impl<'m> CorePredictor<'m> {
             m.int_project(&self.x, &mut self.proj[i * pl..(i + 1) * pl])?;
             self.seen.push(*ctx);
         }
-        let s = m.d_state();
         self.buf.resize(m.int_scratch_len(window.len()), 0);
-        let (buf, work) = self.buf.split_at_mut(window.len() * s);
+        let (buf, work) = self.buf.split_at_mut(m.int_rev_len(window.len()));
         let proj = &self.proj;
         m.int_forward(
             |t| &proj[t * pl..(t + 1) * pl],

@@ -163,7 +163,15 @@ where
     let generator = generate::Generator::new(model, &mut buffers, steps.prompt, steps.options)
         .map_err(DemoError::Generate)?;
     run.model_ticks += clock() - t0;
-    drive(generator, steps.max_tokens, run, screen, display, on_token, clock)
+    drive(
+        generator,
+        steps.max_tokens,
+        run,
+        screen,
+        display,
+        on_token,
+        clock,
+    )
 }
 
 /// Generation of an integer model in [`generate::IntBuffers`] (~21 KB at window 64).
@@ -186,7 +194,15 @@ where
         generate::Generator::with_int_buffers(model, &mut buffers, steps.prompt, steps.options)
             .map_err(DemoError::Generate)?;
     run.model_ticks += clock() - t0;
-    drive(generator, steps.max_tokens, run, screen, display, on_token, clock)
+    drive(
+        generator,
+        steps.max_tokens,
+        run,
+        screen,
+        display,
+        on_token,
+        clock,
+    )
 }
 
 /// Steps `generator` up to `max_tokens` times, drawing every token.

@@ -6,6 +6,11 @@
 //! previews. The `pxby` binary (`src/bin/pxby`) is a thin command-line layer over this library
 //! and `pxby-data`.
 
+/// The bundled default model, `fixtures/models/default-int8.pxby` (the integer-only file; see
+/// `fixtures/models/MODEL_CARD.md`): what `pxby generate` and `pxby eval` run without
+/// `--model`, and what `pxby serve` gives the page.
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../fixtures/models/default-int8.pxby");
+
 pub mod builder;
 pub mod card;
 pub mod pixelate;

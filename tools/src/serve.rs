@@ -47,7 +47,7 @@ pub const ASSETS: &[Asset] = &[
     Asset {
         path: "/default-int8.pxby",
         content_type: "application/octet-stream",
-        bytes: include_bytes!("../../fixtures/models/default-int8.pxby"),
+        bytes: crate::DEFAULT_MODEL,
     },
 ];
 

@@ -225,3 +225,40 @@ fn generate_defaults_make_well_formed_cards() {
 fn pxby_tools_header(line: &str) -> Option<(u16, u16)> {
     pxby_core::header::parse(format!("{line}\n")).ok()
 }
+
+/// Without `--model`, `pxby generate` and `pxby eval` run the bundled integer model: the same
+/// stream and card as `--model fixtures/models/default-int8.pxby`, and the file is the integer
+/// kind.
+#[test]
+fn generate_and_eval_default_to_the_bundled_integer_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::fixtures_dir().join("models/default-int8.pxby");
+    let bytes = std::fs::read(&model).unwrap();
+    let m = pxby_core::Model::from_bytes(&bytes).unwrap();
+    assert_eq!(m.weights(), pxby_core::quant::WeightType::Int);
+    assert!(bytes.len() <= 40 * 1024, "{}", bytes.len());
+    let gen_card = |with_model: bool| {
+        let card = dir.path().join(format!("card-{with_model}.png"));
+        let mut cmd = Command::cargo_bin("pxby").unwrap();
+        cmd.args(["generate", "--seed", "5", "--out"]).arg(&card);
+        if with_model {
+            cmd.arg("--model").arg(&model);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, std::fs::read(&card).unwrap())
+    };
+    assert_eq!(gen_card(false), gen_card(true));
+    let out = Command::cargo_bin("pxby")
+        .unwrap()
+        .args(["eval", "--data", "/nonexistent/pokemon.pxds"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pokemon.pxds"), "{err}");
+}

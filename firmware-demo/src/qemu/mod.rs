@@ -19,11 +19,7 @@ use core::mem::MaybeUninit;
 
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use pxby_core::model::Model;
-use pxby_screen::{
-    IndexedFramebuffer, Screen,
-    args::{self, MAX_TOKENS},
-    demo,
-};
+use pxby_screen::{IndexedFramebuffer, Screen, args, demo};
 
 use crate::model_data;
 use console::TextOut;
@@ -38,7 +34,6 @@ macro_rules! say {
 #[entry]
 fn main() -> ! {
     static mut FB: IndexedFramebuffer = IndexedFramebuffer::new();
-    static mut LOG: [u8; MAX_TOKENS] = [0; MAX_TOKENS];
     static mut CMDLINE: [MaybeUninit<u8>; 512] = [MaybeUninit::uninit(); 512];
 
     stack::paint();
@@ -74,22 +69,26 @@ fn main() -> ! {
         semihost::exit(4)
     }
     let mut text = TextOut::new(opts.quiet);
-    let mut logged = 0usize;
+    let mut log = match outputs::TokenLog::create(opts.tokens_path) {
+        Ok(log) => log,
+        Err(what) => {
+            say!("error: cannot write {}", what);
+            semihost::exit(5)
+        }
+    };
     let result = demo::run(
         &model,
         &opts,
         &mut screen,
         FB,
         |token| {
-            if let Some(slot) = LOG.get_mut(logged) {
-                *slot = token;
-                logged += 1;
-            }
+            log.push(token);
             text.push(token);
         },
         ticks::now,
     );
     text.flush();
+    let logged = log.count;
     let run = match result {
         Ok(r) => r,
         Err(e) => {
@@ -99,7 +98,7 @@ fn main() -> ! {
     };
     let _ = screen.finish(FB);
 
-    if let Err(what) = outputs::write(&opts, &LOG[..logged], FB) {
+    if let Err(what) = log.finish().and_then(|()| outputs::write(&opts, FB)) {
         say!("error: cannot write {}", what);
         semihost::exit(5)
     }

@@ -1,6 +1,5 @@
 //! The caller-provided working arrays of a [`Generator`](super::Generator).
 
-use crate::integer::WORK_PER_STATE;
 use crate::vocab::VOCAB_SIZE;
 
 /// The large working arrays of a [`Generator`](super::Generator): the embedding ring (`W × D` floats), the layer
@@ -54,30 +53,38 @@ impl<const W: usize, const D: usize, const S: usize> core::fmt::Debug for Buffer
     }
 }
 
+/// Rows of `S` values in [`IntBuffers`]' work array: the gates (4), the next layer's input
+/// (1), and the cell and hidden state of up to three forward layers (6) — integer models of
+/// depth ≤ 3 ([`crate::Error::Capacity`] otherwise; the paper's model has depth 2).
+pub const INT_WORK_ROWS: usize = 11;
+
 /// The working arrays of a [`Generator`](super::Generator) for an integer model
-/// ([`crate::quant::WeightType::Int`]), all integer and sized for it alone — about two thirds of
+/// ([`crate::quant::WeightType::Int`]), all integer and sized for it alone — 60 % of
 /// [`Buffers`] for the paper's best model: the projection ring (`W × P` `i16`, `P` the
 /// model's [`Model::int_proj_len`](crate::Model::int_proj_len), 128 for the paper's model),
-/// the layer buffer (`W × S` `i16`), the work values of the LSTM step
-/// ([`crate::integer::WORK_PER_STATE`]` × S`), one embedding (`D` `i16`) and the `i32`
-/// logits. Use it with [`Generator::with_int_buffers`](super::Generator::with_int_buffers).
+/// the first layer's reverse outputs (`W × H`, `H` its hidden size, 16), the LSTM work values
+/// ([`INT_WORK_ROWS`]` × S`), one embedding (`D` `i16`) and the `i32` logits. Use it with
+/// [`Generator::with_int_buffers`](super::Generator::with_int_buffers).
 ///
-/// Size: [`IntBuffers::BYTES`]; 21,480 bytes for `IntBuffers<64>`, 11,240 for
+/// Size: [`IntBuffers::BYTES`]; 19,752 bytes for `IntBuffers<64>`, 10,536 for
 /// `IntBuffers<32>`.
 pub struct IntBuffers<
     const W: usize = 64,
     const D: usize = 81,
     const S: usize = 32,
     const P: usize = 128,
+    const H: usize = 16,
 > {
     pub(super) ring: [[i16; P]; W],
-    pub(super) layer: [[i16; S]; W],
-    pub(super) work: [[i16; S]; WORK_PER_STATE],
+    pub(super) rev: [[i16; H]; W],
+    pub(super) work: [[i16; S]; INT_WORK_ROWS],
     pub(super) embed: [i16; D],
     pub(super) logits: [i32; VOCAB_SIZE],
 }
 
-impl<const W: usize, const D: usize, const S: usize, const P: usize> IntBuffers<W, D, S, P> {
+impl<const W: usize, const D: usize, const S: usize, const P: usize, const H: usize>
+    IntBuffers<W, D, S, P, H>
+{
     /// Bytes of RAM the buffers take (`size_of::<Self>()`).
     pub const BYTES: usize = core::mem::size_of::<Self>();
 
@@ -85,8 +92,8 @@ impl<const W: usize, const D: usize, const S: usize, const P: usize> IntBuffers<
     pub const fn new() -> Self {
         IntBuffers {
             ring: [[0; P]; W],
-            layer: [[0; S]; W],
-            work: [[0; S]; WORK_PER_STATE],
+            rev: [[0; H]; W],
+            work: [[0; S]; INT_WORK_ROWS],
             embed: [0; D],
             logits: [0; VOCAB_SIZE],
         }
@@ -99,19 +106,23 @@ impl<const W: usize, const D: usize, const S: usize, const P: usize> IntBuffers<
     }
 }
 
-impl<const W: usize, const D: usize, const S: usize, const P: usize> Default
-    for IntBuffers<W, D, S, P>
+impl<const W: usize, const D: usize, const S: usize, const P: usize, const H: usize> Default
+    for IntBuffers<W, D, S, P, H>
 {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const W: usize, const D: usize, const S: usize, const P: usize> core::fmt::Debug
-    for IntBuffers<W, D, S, P>
+impl<const W: usize, const D: usize, const S: usize, const P: usize, const H: usize>
+    core::fmt::Debug for IntBuffers<W, D, S, P, H>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "IntBuffers<{W}, {D}, {S}, {P}> ({} bytes)", Self::BYTES)
+        write!(
+            f,
+            "IntBuffers<{W}, {D}, {S}, {P}, {H}> ({} bytes)",
+            Self::BYTES
+        )
     }
 }
 
@@ -127,7 +138,7 @@ pub(super) enum Scratch<'m, const W: usize, const D: usize, const S: usize> {
 #[derive(Debug)]
 pub(super) struct IntScratch<'m> {
     pub(super) ring: &'m mut [i16],
-    pub(super) layer: &'m mut [i16],
+    pub(super) rev: &'m mut [i16],
     pub(super) work: &'m mut [i16],
     pub(super) embed: &'m mut [i16],
     pub(super) logits: &'m mut [i32; VOCAB_SIZE],
@@ -135,12 +146,18 @@ pub(super) struct IntScratch<'m> {
 
 impl<'m> IntScratch<'m> {
     /// Views of an [`IntBuffers`].
-    pub(super) fn from_int<const W: usize, const D: usize, const S: usize, const P: usize>(
-        b: &'m mut IntBuffers<W, D, S, P>,
+    pub(super) fn from_int<
+        const W: usize,
+        const D: usize,
+        const S: usize,
+        const P: usize,
+        const H: usize,
+    >(
+        b: &'m mut IntBuffers<W, D, S, P, H>,
     ) -> Self {
         IntScratch {
             ring: b.ring.as_flattened_mut(),
-            layer: b.layer.as_flattened_mut(),
+            rev: b.rev.as_flattened_mut(),
             work: b.work.as_flattened_mut(),
             embed: &mut b.embed,
             logits: &mut b.logits,
@@ -148,21 +165,22 @@ impl<'m> IntScratch<'m> {
     }
 
     /// The integer layout inside the f32 arrays of a [`Buffers`] (as `i16`): the projection
-    /// ring in the embedding ring (`2·D` values per token), the layer buffer and then one
-    /// embedding in the layer array, the work values in the work array, `i32` logits.
+    /// ring in the embedding ring (`2·D` values per token), the reverse outputs, the LSTM work
+    /// values and one embedding in the layer array (`2·W·S` values), `i32` logits. `None` if
+    /// they do not fit.
     pub(super) fn from_float<const W: usize, const D: usize, const S: usize>(
         b: &'m mut Buffers<W, D, S>,
-        dim: usize,
+        model: &crate::Model<'_>,
     ) -> Option<Self> {
         let ring: &mut [i16] = bytemuck::cast_slice_mut(b.embeds.as_flattened_mut());
         let layer: &mut [i16] = bytemuck::cast_slice_mut(b.layer.as_flattened_mut());
-        let (layer, rest) = layer.split_at_mut_checked(W * S)?;
-        let embed = rest.get_mut(..dim)?;
-        let work: &mut [i16] = bytemuck::cast_slice_mut(b.work.as_flattened_mut());
+        let (rev, rest) = layer.split_at_mut_checked(model.int_rev_len(W))?;
+        let (work, rest) = rest.split_at_mut_checked(model.int_work_len())?;
+        let embed = rest.get_mut(..model.dim())?;
         let logits: &mut [i32] = bytemuck::cast_slice_mut(&mut b.logits[..]);
         Some(IntScratch {
             ring,
-            layer,
+            rev,
             work,
             embed,
             logits: <&mut [i32; VOCAB_SIZE]>::try_from(logits).ok()?,

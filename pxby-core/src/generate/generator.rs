@@ -109,14 +109,16 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         cursor: Cursor,
     ) -> Result<Self, Error> {
         let scratch = if model.int_params().is_some() {
-            Scratch::Int(IntScratch::from_float(buffers, model.dim()).ok_or(Error::Capacity)?)
+            Scratch::Int(IntScratch::from_float(buffers, model).ok_or(Error::Capacity)?)
         } else {
             Scratch::Float(buffers)
         };
         Self::with_scratch(model, scratch, options, cursor)
     }
 
-    #[inline]
+    // Inlined into the constructors (and they into the caller) so that the generator is built
+    // in the caller's frame, not copied out of a `Result` (firmware peak stack).
+    #[inline(always)]
     fn with_scratch(
         model: &'m Model<'m>,
         scratch: Scratch<'m, W, D, S>,
@@ -126,15 +128,13 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         if W == 0 || model.dim() > D || model.d_state() > S {
             return Err(Error::Capacity);
         }
-        if let Scratch::Int(b) = &scratch {
-            let (p, s) = (model.int_proj_len(), model.d_state());
-            if b.ring.len() < W * p
-                || b.layer.len() < W * s
-                || b.work.len() < crate::integer::WORK_PER_STATE * s
-                || b.embed.len() < model.dim()
-            {
-                return Err(Error::Capacity);
-            }
+        if let Scratch::Int(b) = &scratch
+            && (b.ring.len() < W * model.int_proj_len()
+                || b.rev.len() < model.int_rev_len(W)
+                || b.work.len() < model.int_work_len()
+                || b.embed.len() < model.dim())
+        {
+            return Err(Error::Capacity);
         }
         let temperature = match options.sampling {
             Sampling::Greedy => None,
@@ -179,10 +179,10 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
     /// its own integer arrays, which take less RAM than [`Buffers`] (the firmware's choice).
     /// Errors: [`Error::Unsupported`] for a model that is not integer, [`Error::Capacity`] if
     /// the arrays are too small for it (`P` below [`Model::int_proj_len`]).
-    #[inline]
-    pub fn with_int_buffers<const P: usize>(
+    #[inline(always)]
+    pub fn with_int_buffers<const P: usize, const H: usize>(
         model: &'m Model<'m>,
-        buffers: &'m mut IntBuffers<W, D, S, P>,
+        buffers: &'m mut IntBuffers<W, D, S, P, H>,
         prompt: &[u8],
         options: Options,
     ) -> Result<Self, Error> {
@@ -242,7 +242,11 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
             Scratch::Int(b) => {
                 // Embedding and first-layer input projections, once per token.
                 let p = self.model.int_proj_len();
-                self.model.int_embed(ctx, b.embed)?;
+                // The work array is free between forward passes: the embedding's scratch.
+                match self.model.int_embed_in(ctx, b.embed, b.work) {
+                    Err(Error::BufferTooSmall { .. }) => self.model.int_embed(ctx, b.embed)?,
+                    r => r?,
+                }
                 self.model
                     .int_project(b.embed, &mut b.ring[slot * p..(slot + 1) * p])?;
             }
@@ -299,14 +303,13 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
         let (start, len) = (self.start, self.len);
         match &mut self.scratch {
             Scratch::Int(b) => {
-                let (p, s) = (self.model.int_proj_len(), self.model.d_state());
+                let p = self.model.int_proj_len();
                 let ring: &[i16] = b.ring;
                 let row = |t: usize| {
                     let i = (start + t) % W;
                     &ring[i * p..(i + 1) * p]
                 };
-                self.model
-                    .int_forward(row, len, &mut b.layer[..W * s], b.work, b.logits);
+                self.model.int_forward(row, len, b.rev, b.work, b.logits);
             }
             Scratch::Float(b) => {
                 let d = self.model.dim();
@@ -353,9 +356,7 @@ impl<'m, const W: usize, const D: usize, const S: usize> Generator<'m, W, D, S> 
                 self.inv_temperature,
                 &mut self.rng,
             ),
-            Scratch::Float(b) => {
-                sample(&b.logits, allowed, self.options.sampling, &mut self.rng)
-            }
+            Scratch::Float(b) => sample(&b.logits, allowed, self.options.sampling, &mut self.rng),
         };
         let context = self.push(token).ok()?;
         Some(Step {

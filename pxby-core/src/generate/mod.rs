@@ -56,7 +56,7 @@ mod grammar;
 mod int_sampling;
 mod sampling;
 
-pub use buffers::{Buffers, IntBuffers};
+pub use buffers::{Buffers, INT_WORK_ROWS, IntBuffers};
 pub use generator::{Cursor, Generator, Options, ROW_CAP, Step};
 pub use sampling::{Pcg32, Sampling};
 

@@ -1,5 +1,6 @@
 //! The `pxby` subcommands' arguments and implementations (`main` only dispatches).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -99,6 +100,18 @@ fn load_model<'a>(path: &Path, bytes: &'a [u8]) -> Result<pxby_core::Model<'a>, 
         return Err(format!("{}: a dataset file, not a model file", path.display()).into());
     }
     pxby_core::Model::from_bytes(bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// The bytes of `--model FILE`, or of the bundled default model when there is none, with the
+/// name errors use.
+fn model_bytes(path: Option<&Path>) -> Result<(Cow<'static, [u8]>, PathBuf), CliError> {
+    Ok(match path {
+        Some(p) => (Cow::Owned(read_input(p, input::MODEL)?), p.to_path_buf()),
+        None => (
+            Cow::Borrowed(pxby_tools::DEFAULT_MODEL),
+            PathBuf::from("the bundled default-int8.pxby"),
+        ),
+    })
 }
 
 /// Reads a dataset file; errors name the file, and a model file is called one.
@@ -476,8 +489,9 @@ pub fn bench_pixelate(args: &BenchPixelateArgs) -> Result<(), CliError> {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Model file (`.pxby`: f32, int8 weights, or an integer file, scored on its integer path).
+    /// Default: the bundled integer model (fixtures/models/default-int8.pxby).
     #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Dataset file (from `pxby dataset build`).
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
@@ -513,8 +527,8 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
     use pxby_data::eval::{
         CorePredictor, EvalOptions, NextTokenOptions, agreement, evaluate_parallel, next_token,
     };
-    let bytes = read_input(&args.model, input::MODEL)?;
-    let model = load_model(&args.model, &bytes)?;
+    let (bytes, name) = model_bytes(args.model.as_deref())?;
+    let model = load_model(&name, &bytes)?;
     let other_bytes = match &args.agree_with {
         Some(path) => Some(read_input(path, input::MODEL)?),
         None => None,
@@ -573,7 +587,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), CliError> {
         let cfg = model.config();
         println!(
             "model {} ({:?} weights; dim {}, d_state {}, depth {}, {}, {:?}), data {} ({:?} split)",
-            args.model.display(),
+            name.display(),
             model.weights(),
             cfg.dim,
             cfg.d_state,
@@ -686,9 +700,10 @@ pub fn quantize(args: &QuantizeArgs) -> Result<(), CliError> {
 /// `pxby generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Model file (`.pxby`), e.g. fixtures/models/default-int8.pxby.
+    /// Model file (`.pxby`). Default: the bundled integer model
+    /// (fixtures/models/default-int8.pxby).
     #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// Prompt: a sprite size header such as "(25, 22)", each side 1..=32; the sprite and its
     /// description follow. Without it the model writes the header too.
     #[arg(long, value_name = "TEXT")]
@@ -773,9 +788,9 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         )
         .into());
     }
-    refuse_overwriting_inputs(&args.out, [&args.model])?;
-    let bytes = read_input(&args.model, input::MODEL)?;
-    let model = load_model(&args.model, &bytes)?;
+    refuse_overwriting_inputs(&args.out, args.model.iter())?;
+    let (bytes, name) = model_bytes(args.model.as_deref())?;
+    let model = load_model(&name, &bytes)?;
     let opts = Options {
         seed: args.seed,
         temperature: args.temperature,
