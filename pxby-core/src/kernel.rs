@@ -172,6 +172,22 @@ pub fn dot2_i8_pairs(w0: &[u8], w1: &[u8], pairs: &[u32]) -> [i32; 2] {
     [a0, a1]
 }
 
+/// [`Activations::dots`] by [`dot2_i8_pairs`] for rows of `R2 / 2` columns (a multiple of
+/// four, all packed in `pairs`: `PW = R2 / 4` words), two rows (`R2` bytes) at a time with
+/// loops of a fixed length that LLVM unrolls completely. An odd last row goes alone.
+#[inline(always)]
+fn dots2_fixed<const R2: usize, const PW: usize>(w: &[u8], pairs: &[u32; PW], out: &mut [i32]) {
+    let (o2, orest) = out.as_chunks_mut::<2>();
+    let (rows, rest) = w.as_chunks::<R2>();
+    for (o, r) in o2.iter_mut().zip(rows) {
+        let (w0, w1) = r.split_at(R2 / 2);
+        *o = dot2_i8_pairs(w0, w1, pairs);
+    }
+    if let Some(o) = orest.first_mut() {
+        *o = dot1_i8_pairs(rest, pairs);
+    }
+}
+
 /// Writes the SMLAD pairs of `x`'s whole blocks of four into `out` (two words per block) and
 /// returns them; empty if `out` is too short.
 pub fn pack_pairs<'o>(x: &[i16], out: &'o mut [u32]) -> &'o [u32] {
@@ -232,11 +248,21 @@ impl<'a> Activations<'a> {
     #[inline]
     pub fn dots(&self, w: &[u8], cols: usize, out: &mut [i32]) {
         let x = self.x;
-        if cols == 0 || x.len() != cols || w.len() < out.len() * cols {
+        let Some(w) = w
+            .get(..out.len() * cols)
+            .filter(|_| cols > 0 && x.len() == cols)
+        else {
             out.fill(0);
             return;
-        }
+        };
         let n = 2 * self.pairs.len();
+        // The paper's LSTM widths: loops of a fixed length, unrolled completely.
+        if let Some(p) = self.pairs.first_chunk::<16>().filter(|_| cols == 32) {
+            return dots2_fixed::<64, 16>(w, p, out);
+        }
+        if let Some(p) = self.pairs.first_chunk::<8>().filter(|_| cols == 16) {
+            return dots2_fixed::<32, 8>(w, p, out);
+        }
         if !self.pairs.is_empty() {
             let (tx, (o2, orest)) = (&x[n..], out.as_chunks_mut::<2>());
             let rows = w.chunks_exact(2 * cols);
@@ -379,7 +405,16 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             seed
         };
-        for (rows, cols) in [(1, 1), (4, 16), (7, 32), (128, 32), (5, 81), (3, 6), (0, 8)] {
+        for (rows, cols) in [
+            (1, 1),
+            (4, 16),
+            (7, 32),
+            (9, 16),
+            (128, 32),
+            (5, 81),
+            (3, 6),
+            (0, 8),
+        ] {
             let w: std::vec::Vec<u8> = (0..rows * cols).map(|_| (next() >> 24) as u8).collect();
             let x: std::vec::Vec<i16> = (0..cols).map(|_| (next() >> 16) as i16).collect();
             let want: std::vec::Vec<i32> =
@@ -389,6 +424,12 @@ mod tests {
             Activations::with_pairs(&x, &mut p).dots(&w, cols, &mut a);
             Activations { x: &x, pairs: &[] }.dots(&w, cols, &mut b);
             assert_eq!((&a, &b), (&want, &want), "{rows}x{cols}");
+            // Fewer outputs than the matrix has rows: the first rows only.
+            let mut c = std::vec![0i32; rows.saturating_sub(2) | 1];
+            if c.len() <= rows {
+                Activations::with_pairs(&x, &mut p).dots(&w, cols, &mut c);
+                assert_eq!(c, want[..c.len()], "{rows}x{cols}, first {}", c.len());
+            }
         }
     }
 }
