@@ -77,14 +77,79 @@ pub fn eval_model_file(
     options: &EvalOptions,
 ) -> Result<EvalReport> {
     let bytes = pxby_data::input::read_input(model, pxby_data::input::MODEL)?;
-    let m = pxby_core::Model::from_bytes(&bytes).map_err(|e| Error::BadCheckpoint {
-        path: model.to_path_buf(),
-        reason: format!("not a pxby-core model file: {e}"),
-    })?;
+    let m = load_model_file(model, &bytes)?;
     let ds = read_split(data)?;
     let items: Vec<_> = ds.split(split).collect();
     let mut predictor = pxby_data::eval::CorePredictor::new(&m);
     evaluate(&items, options, &mut predictor).map_err(|e| Error::Eval(e.to_string()))
+}
+
+/// Loads the pxby-core model file `path` (its `bytes`), naming it on error.
+fn load_model_file<'a>(path: &Path, bytes: &'a [u8]) -> Result<pxby_core::Model<'a>> {
+    pxby_core::Model::from_bytes(bytes).map_err(|e| Error::BadCheckpoint {
+        path: path.to_path_buf(),
+        reason: format!("not a pxby-core model file: {e}"),
+    })
+}
+
+/// [`next_token`] for a pxby-core model file (f32, int8 or integer, run by pxby-core on one
+/// thread): loss, next-token accuracy and weighted F1 on the SPEC §5 windows of `seq_len`
+/// contexts starting every `stride` tokens, over every item of the split (a file has no run, so
+/// no `limit_items`). On the same windows and items a run's exported model gives the run's
+/// figures. `seq_len` and `stride` must be at least 1.
+pub fn next_token_model_file(
+    model: &Path,
+    data: &Path,
+    split: Split,
+    seq_len: usize,
+    stride: usize,
+) -> Result<Stats> {
+    if stride == 0 || seq_len == 0 {
+        return Err(Error::Usage(
+            "the window length and stride must be at least 1".into(),
+        ));
+    }
+    let bytes = pxby_data::input::read_input(model, pxby_data::input::MODEL)?;
+    let m = load_model_file(model, &bytes)?;
+    let ds = read_split(data)?;
+    let mut predictor = pxby_data::eval::CorePredictor::new(&m);
+    let mut stats = Stats::default();
+    let mut logits = [0.0f32; VOCAB_SIZE];
+    let mut window = Vec::with_capacity(seq_len);
+    for item in ds.split(split) {
+        let ctxs: Vec<Context> = pxby_core::context::contexts(&item.tokens).collect();
+        if ctxs.is_empty() {
+            continue;
+        }
+        for start in pxby_data::windows::starts(ctxs.len(), stride) {
+            let (contexts, target) = pxby_data::windows::window(&ctxs, start, seq_len);
+            window.clear();
+            window.extend(contexts.copied());
+            predictor
+                .logits(&window, &mut logits)
+                .map_err(|e| Error::Eval(e.to_string()))?;
+            let (loss, prediction) = loss_and_argmax(&logits, target);
+            stats.add(loss, &[i64::from(target)], &[prediction as i64]);
+        }
+    }
+    if stats.count() == 0 {
+        return Err(Error::Usage(format!(
+            "{} has no {} items to score",
+            data.display(),
+            format!("{split:?}").to_lowercase()
+        )));
+    }
+    Ok(stats)
+}
+
+/// Cross-entropy of `target` in nats (log-sum-exp in f64, as `pxby eval` scores it) and the
+/// most likely token (pxby-core's `argmax`: first on ties).
+fn loss_and_argmax(logits: &[f32; VOCAB_SIZE], target: u8) -> (f64, usize) {
+    let best = pxby_core::math::argmax(logits);
+    let max = f64::from(logits[best]);
+    let sum: f64 = logits.iter().map(|&l| (f64::from(l) - max).exp()).sum();
+    let loss = max + sum.ln() - f64::from(logits[usize::from(target)]);
+    (loss, best)
 }
 
 /// Evaluates the run's best (or last) model on a split of `data`.

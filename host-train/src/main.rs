@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use host_train::export::Weights;
 use host_train::model::{FamilyKind, ModelSpec};
 use host_train::run::{RunConfig, Schedule};
@@ -23,6 +23,8 @@ const MAX_WIDTH: i64 = 1024;
 const MAX_DEPTH: i64 = pxby_core::config::MAX_DEPTH as i64;
 /// Largest `--seq-len`.
 const MAX_SEQ_LEN: i64 = 1024;
+/// `train --seq-len` by default, and the window length of `eval --model --next-token-stride`.
+const DEFAULT_SEQ_LEN: u32 = 128;
 /// Largest `--batch`.
 const MAX_BATCH: i64 = 1024;
 /// Largest batch × seq_len × max(dim, d_state): one activation of a training step, in values
@@ -166,12 +168,15 @@ fn run_bench(a: BenchArgs, threads: i32) -> Result<()> {
     Ok(())
 }
 
+/// `host-train eval`: exactly one of `--run` and `--model` says what is evaluated.
 #[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["run", "model"])))]
 struct EvalArgs {
-    /// Run directory (its tch model is evaluated).
-    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    /// Run directory (its tch model is evaluated). Exactly one of --run and --model.
+    #[arg(long)]
     run: Option<PathBuf>,
-    /// Evaluate a pxby-core model file instead (f32 or int8, run by pxby-core).
+    /// A pxby-core model file (f32, int8 or integer, run by pxby-core). Exactly one of --run
+    /// and --model.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Dataset file.
@@ -191,9 +196,20 @@ struct EvalArgs {
     max_windows_per_item: Option<usize>,
     /// Instead of SPEC §8: the trainer's loss, next-token accuracy and weighted F1 on every
     /// window of the split starting every N tokens (1 = every token; the trainer validates on
-    /// stride 32), on the run's items (its --limit-items applies). Needs --run.
-    #[arg(long, value_name = "N", requires = "run", value_parser = clap::value_parser!(u32).range(1..))]
+    /// stride 32). With --run: the run's windows and items (its --seq-len and --limit-items);
+    /// with --model: windows of --next-token-len contexts over every item of the split.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     next_token_stride: Option<u32>,
+    /// With --model and --next-token-stride: contexts per window (1..=1024; default 128, the
+    /// trainer's default --seq-len). A run uses its own --seq-len.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "run",
+        requires = "next_token_stride",
+        value_parser = clap::value_parser!(u32).range(1..=MAX_SEQ_LEN)
+    )]
+    next_token_len: Option<u32>,
     /// auto (CUDA when available), cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -465,7 +481,7 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value_t = EmbedArg::Pxby)]
     embed: EmbedArg,
     /// Window length (1..=1024).
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=MAX_SEQ_LEN))]
+    #[arg(long, default_value_t = DEFAULT_SEQ_LEN, value_parser = clap::value_parser!(u32).range(1..=MAX_SEQ_LEN))]
     seq_len: u32,
     /// Training window stride [default: 32]; with --resume, the new stride from the next epoch on.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -611,15 +627,25 @@ fn run_eval(a: EvalArgs) -> Result<()> {
         host_train::export::Which::Best
     };
     let device = select_device(&a.device)?;
-    if let (Some(stride), Some(run)) = (a.next_token_stride, &a.run) {
-        let stats = host_train::eval::next_token(
-            run,
-            &a.data,
-            which,
-            a.split.into(),
-            stride as usize,
-            device,
-        )?;
+    if let Some(stride) = a.next_token_stride {
+        let stats = match (&a.model, &a.run) {
+            (Some(model), _) => host_train::eval::next_token_model_file(
+                model,
+                &a.data,
+                a.split.into(),
+                a.next_token_len.unwrap_or(DEFAULT_SEQ_LEN) as usize,
+                stride as usize,
+            )?,
+            (None, Some(run)) => host_train::eval::next_token(
+                run,
+                &a.data,
+                which,
+                a.split.into(),
+                stride as usize,
+                device,
+            )?,
+            (None, None) => return Err(Error::Usage("eval needs --run or --model".into())),
+        };
         let (n, acc) = (stats.count(), stats.accuracy());
         println!("windows          {n} (stride {stride})");
         println!("loss             {:.4}", stats.loss());

@@ -46,7 +46,9 @@ pub enum Error {
     /// Writer: the tensor at this index of the given list has a name the configuration does not
     /// use, or repeats one already given.
     UnknownTensor(usize),
-    /// Writer: a weight is NaN or infinite.
+    /// A tensor (by canonical name) holds a NaN or infinite value: the writer refuses such
+    /// weights, and loading refuses a file whose f32 values or int8 row scales are not finite.
+    /// (The f32 activation scales of an integer file are [`QuantError::BadScale`].)
     NonFinite(&'static str),
     /// Writer: the header could not be encoded (e.g. too many metrics).
     Encode,

@@ -75,8 +75,9 @@
 //! The file must end exactly after the CRC. Loading checks, in order: length of the fixed
 //! prefix, magic, version, header length, header decoding, configuration validity and size
 //! limits, tensor table, (integer files) table length, total length (truncated / trailing
-//! bytes), CRC, (integer files) the integer parameters. Each failure is a
-//! distinct [`Error`]; nothing panics and nothing is allocated. Values are decoded with
+//! bytes), CRC, (integer files) the integer parameters, then that every stored f32 (the values
+//! of f32 tensors, the row scales of int8 matrices) is finite ([`Error::NonFinite`] names the
+//! first tensor that is not). Each failure is a distinct [`Error`]; nothing panics and nothing is allocated. Values are decoded with
 //! `f32::from_le_bytes` on the fly, so the bytes may sit anywhere (e.g. `&'static` in flash)
 //! with any alignment.
 //!
@@ -312,6 +313,13 @@ impl<'a> ModelFile<'a> {
         } else {
             None
         };
+        // Every stored f32 (f32 values, int8 row scales) finite: one pass, so that no NaN or
+        // infinity reaches a forward pass, on the host or on the firmware.
+        for spec in config.tensors() {
+            if !weights.get(spec.slot).is_finite() {
+                return Err(Error::NonFinite(spec.name));
+            }
+        }
         Ok(ModelFile {
             config,
             meta: header.meta,

@@ -281,6 +281,23 @@ impl<'a> Tensor<'a> {
         }
     }
 
+    /// True when every f32 the tensor stores is finite (neither NaN nor ±inf): the values of an
+    /// f32 tensor, the row scales of an int8 matrix; integer tensors store no f32. One pass over
+    /// the bytes, on the exponent bits alone.
+    pub(crate) fn is_finite(&self) -> bool {
+        const EXP: u32 = 0x7f80_0000;
+        let floats = match self.dtype {
+            WeightType::F32 => self.data,
+            WeightType::I8 => self.scales,
+            WeightType::Int => return true,
+        };
+        floats
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .all(|&b| u32::from_le_bytes(b) & EXP != EXP)
+    }
+
     /// True for an integer matrix (i8 values and one [`Requant`] per row).
     #[inline]
     pub fn is_int_matrix(&self) -> bool {

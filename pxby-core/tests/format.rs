@@ -251,3 +251,74 @@ fn mutated_files_never_panic() {
     eprintln!("6000 mutated files: {ok} loaded, errors {errs:?}");
     assert!(errs.len() >= 6, "error kinds seen: {errs:?}");
 }
+
+/// Byte offset of tensor `name` in a model file written by `write_model` with `weights`: the
+/// first row scale of an int8 matrix, else the first value (layout in `pxby_core::format`).
+fn tensor_offset(bytes: &[u8], cfg: &ModelConfig, weights: WeightType, name: &str) -> usize {
+    let hlen = u32::from_le_bytes(bytes[6..10].try_into().unwrap()) as usize;
+    let mut at = (10 + hlen).div_ceil(4) * 4;
+    for spec in cfg.tensors() {
+        if spec.name == name {
+            return at;
+        }
+        at += if weights == WeightType::I8 && spec.quantisable {
+            (4 * spec.rows() + spec.len()).div_ceil(4) * 4
+        } else {
+            4 * spec.len()
+        };
+    }
+    panic!("no tensor {name}");
+}
+
+/// A file with a valid CRC whose weights, row scales or biases hold NaN or ±inf is refused at
+/// load with the tensor's name, for f32 and int8 files (integer files store no f32 tensor
+/// data; their block scales are checked by `nan_or_zero_scale_is_rejected` in `integer.rs`).
+#[test]
+fn non_finite_values_are_refused_at_load() {
+    let cfg = ModelConfig {
+        dim: 27,
+        d_state: 8,
+        ..ModelConfig::PAPER_BEST
+    };
+    let cases = [
+        // f32 file: a NaN weight in a matrix (last element), -inf in a bias (first element).
+        (WeightType::F32, "head.weight", f32::NAN, true),
+        (WeightType::F32, "embed.norm.bias", f32::NEG_INFINITY, false),
+        (WeightType::F32, "embed.alpha", f32::INFINITY, false),
+        // int8 file: an inf row scale (first row), a NaN bias (f32 vectors), -NaN alpha.
+        (WeightType::I8, "lstm.0.weight_hh_l0", f32::INFINITY, false),
+        (WeightType::I8, "head.bias", f32::NAN, true),
+        (WeightType::I8, "embed.alpha", -f32::NAN, false),
+    ];
+    for (weights, name, value, last) in cases {
+        let good = random_model(&cfg, 4, weights);
+        assert!(exercise(&good).is_ok());
+        let spec = cfg.tensors().find(|t| t.name == name).unwrap();
+        let mut at = tensor_offset(&good, &cfg, weights, name);
+        if last {
+            // The last f32 of the tensor (for an int8 matrix, its last row scale).
+            at += 4 * if weights == WeightType::I8 && spec.quantisable {
+                spec.rows() - 1
+            } else {
+                spec.len() - 1
+            };
+        }
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(
+            Model::from_bytes(&b).unwrap_err(),
+            Error::NonFinite(name),
+            "{weights:?} {name} = {value}"
+        );
+        assert_eq!(
+            Error::NonFinite(name).to_string(),
+            format!("tensor {name} holds NaN or infinite values")
+        );
+        // The largest finite value in the same place still loads.
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&f32::MAX.to_le_bytes());
+        reseal(&mut b);
+        assert!(Model::from_bytes(&b).is_ok(), "{weights:?} {name} = MAX");
+    }
+}

@@ -1,7 +1,8 @@
 //! Clear messages: a dataset given as a model (and the reverse) is called what it is, with its
 //! path; an `--out` in a missing folder is named, not the temporary file; a prompt past the
 //! handheld's sprite size states the limit; an id past u32 says so; control characters from the
-//! CSV (ANSI escapes, NUL) are escaped before they reach the terminal.
+//! CSV (ANSI escapes, NUL) are escaped before they reach the terminal; a model file with NaN or
+//! infinite weights is refused with the tensor's name.
 
 mod common;
 
@@ -163,4 +164,50 @@ fn csv_ids_past_u32_and_control_characters_are_reported_plainly() {
         "{stdout}"
     );
     assert!(stdout.contains("\\u{1b}[31m7\\u{0}"), "{stdout}");
+}
+
+/// A model file with a valid CRC whose last bias is +inf (and one whose is NaN): `inspect`,
+/// `generate` and `eval` refuse it at load, naming the file and the tensor, and write nothing.
+#[test]
+fn a_model_with_non_finite_weights_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = std::fs::read(common::test_model(tmp.path())).unwrap();
+    let x = common::test_dataset(tmp.path(), "x.pxds", &[10], 25);
+    let card = tmp.path().join("card.png");
+    for (name, value) in [("inf.pxby", f32::INFINITY), ("nan.pxby", f32::NAN)] {
+        // The last tensor of the file is `head.bias`, f32; its last value sits before the CRC.
+        let mut b = good.clone();
+        let n = b.len();
+        b[n - 8..n - 4].copy_from_slice(&value.to_le_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(&b[..n - 4]);
+        b[n - 4..].copy_from_slice(&crc.sum().to_le_bytes());
+        let m = tmp.path().join(name);
+        std::fs::write(&m, &b).unwrap();
+        let (path, want) = (
+            format!("error: {}: ", m.display()),
+            "tensor head.bias holds NaN or infinite values",
+        );
+        for args in [
+            vec!["inspect".as_ref(), m.as_os_str()],
+            vec![
+                "generate".as_ref(),
+                "--model".as_ref(),
+                m.as_os_str(),
+                "--out".as_ref(),
+                card.as_os_str(),
+            ],
+            vec![
+                "eval".as_ref(),
+                "--model".as_ref(),
+                m.as_os_str(),
+                "--data".as_ref(),
+                x.as_os_str(),
+            ],
+        ] {
+            let e = stderr_of(&args);
+            assert!(e.starts_with(&path) && e.contains(want), "{args:?}: {e}");
+        }
+        assert!(!card.exists());
+    }
 }
