@@ -51,4 +51,5 @@ mod wrap;
 
 pub use framebuffer::{IndexedFramebuffer, UnknownColour};
 pub use layout::{HEIGHT, PIXELS, WIDTH};
-pub use screen::{Phase, Screen};
+pub use screen::{NO_SIZE, Phase, Screen};
+pub use sprite::WRAP_COLUMNS;

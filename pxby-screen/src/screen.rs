@@ -39,6 +39,9 @@ impl Phase {
     }
 }
 
+/// The title bar's text when the header is not a valid size.
+pub const NO_SIZE: &str = "(no size)";
+
 /// The screen state machine: feed it every token of the stream (prompt included) with
 /// [`Screen::push`]; it draws the header, the sprite pixel by pixel and the word-wrapped
 /// description, and keeps the status line's token count current.
@@ -156,13 +159,14 @@ impl Screen {
         d: &mut D,
     ) -> Result<(), D::Error> {
         if token == SEG_SEP {
-            self.start_sprite();
-            return Ok(());
+            return self.start_sprite(d);
         }
         let Some(Symbol::Byte(byte)) = vocab::decode(token) else {
-            // A colour in the header: the header cannot be a size any more.
+            // A colour before any separator: the model skipped the header (free sampling).
+            // The image starts here, with no size.
             self.header_ok = false;
-            return Ok(());
+            self.start_sprite(d)?;
+            return self.sprite.push(token, d);
         };
         let x = TITLE_X + 6 * self.header.len() as i32;
         if self.header.push(byte).is_err() {
@@ -180,7 +184,7 @@ impl Screen {
         )
     }
 
-    fn start_sprite(&mut self) {
+    fn start_sprite<D: DrawTarget<Color = Rgb565>>(&mut self, d: &mut D) -> Result<(), D::Error> {
         self.phase = Phase::Sprite;
         self.size = if self.header_ok {
             // The segment's bytes and the separator that ended it: one canonical header.
@@ -194,9 +198,21 @@ impl Screen {
         } else {
             None
         };
-        if let Some((h, w)) = self.size {
-            self.sprite = SpriteCursor::sized(h, w);
+        match self.size {
+            Some((h, w)) => self.sprite = SpriteCursor::sized(h, w),
+            None => {
+                // No size to show: say so instead of the header's raw bytes, and wrap the
+                // image's rows at the box's width so that a stream that never separates its
+                // rows still shows its colours.
+                self.sprite = SpriteCursor::wrapping();
+                d.fill_solid(&TITLE_BAR, BAR)?;
+                for (i, &b) in NO_SIZE.as_bytes().iter().enumerate() {
+                    let at = Point::new(TITLE_X + 6 * i as i32, TITLE_Y);
+                    draw_char(d, b, at, TITLE_FONT, BAR_TEXT, BAR)?;
+                }
+            }
         }
+        Ok(())
     }
 
     fn push_caption<D: DrawTarget<Color = Rgb565>>(
@@ -237,6 +253,7 @@ mod tests {
             SPRITE_Y, WIDTH,
         },
         palette::{TEXT, rgb565_raw, token_rgb565},
+        sprite::WRAP_COLUMNS,
     };
     use embedded_graphics::{
         mock_display::MockDisplay,
@@ -437,6 +454,60 @@ mod tests {
         );
         want.fill_solid(&cell, colour).unwrap();
         mock.assert_eq(&want);
+    }
+
+    /// Free sampling may skip the header or never separate rows: the title bar then says
+    /// `(no size)` and the colours wrap at the box's width, in reading order.
+    #[test]
+    fn a_stream_without_a_size_says_so_and_wraps_its_colours() {
+        let colour = |k: usize| colour_to_token(k % 20).unwrap();
+        let n = 2 * WRAP_COLUMNS as usize + 3;
+        let expected_title = || {
+            let mut want = window();
+            want.set_allow_overdraw(true);
+            want.fill_solid(&TITLE_BAR, BAR).unwrap();
+            draw_str(&mut want, NO_SIZE, Point::new(2, 1), true, BAR_TEXT, BAR);
+            want
+        };
+        let expected_sprite = |first: usize| {
+            let mut want = window();
+            for k in first..n {
+                let at = Point::new(
+                    (DEFAULT_SCALE * (k as u32 % WRAP_COLUMNS)) as i32,
+                    (DEFAULT_SCALE * (k as u32 / WRAP_COLUMNS)) as i32,
+                );
+                let cell = Rectangle::new(at, Size::new_equal(DEFAULT_SCALE));
+                want.fill_solid(&cell, token_rgb565(colour(k)).unwrap()).unwrap();
+            }
+            want
+        };
+        // A header of tabs, a separator, then colours with no row separator.
+        let mut title = window();
+        title.set_allow_overdraw(true);
+        let mut s = Screen::new();
+        for t in text(b"\t\t").chain([SEG_SEP]) {
+            s.push(t, &mut title).unwrap();
+        }
+        title.assert_eq(&expected_title());
+        let mut sprite = window();
+        for k in 0..n {
+            s.push(colour(k), &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)))
+                .unwrap();
+        }
+        sprite.assert_eq(&expected_sprite(0));
+        assert_eq!((s.phase(), s.sprite_size()), (Phase::Sprite, None));
+        // No header at all: the first colour starts the image.
+        let mut s = Screen::new();
+        let mut title = window();
+        title.set_allow_overdraw(true);
+        s.push(colour(0), &mut title).unwrap();
+        assert_eq!(s.phase(), Phase::Sprite);
+        let mut sprite = window();
+        for k in 1..n {
+            s.push(colour(k), &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)))
+                .unwrap();
+        }
+        sprite.assert_eq(&expected_sprite(1));
     }
 
     #[test]

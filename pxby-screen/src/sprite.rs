@@ -9,6 +9,10 @@ use crate::{
     palette::token_rgb565,
 };
 
+/// Columns of a sprite of unknown size before its rows wrap: what the box shows at
+/// [`DEFAULT_SCALE`].
+pub const WRAP_COLUMNS: u32 = SPRITE_SIDE / DEFAULT_SCALE;
+
 /// Where the next sprite pixel goes.
 #[derive(Clone, Debug)]
 pub(crate) struct SpriteCursor {
@@ -18,6 +22,8 @@ pub(crate) struct SpriteCursor {
     origin: Point,
     row: u32,
     col: u32,
+    /// Columns after which a row wraps (0: never).
+    wrap: u32,
 }
 
 impl SpriteCursor {
@@ -28,6 +34,17 @@ impl SpriteCursor {
             origin: Point::new(SPRITE_X, SPRITE_Y),
             row: 0,
             col: 0,
+            wrap: 0,
+        }
+    }
+
+    /// A sprite of unknown size whose rows wrap at the box's width ([`WRAP_COLUMNS`] at
+    /// [`DEFAULT_SCALE`]), so that colours that never meet a row separator fill the box in
+    /// reading order instead of running off its right edge.
+    pub(crate) const fn wrapping() -> Self {
+        Self {
+            wrap: WRAP_COLUMNS,
+            ..Self::new()
         }
     }
 
@@ -43,6 +60,7 @@ impl SpriteCursor {
             origin: Point::new(SPRITE_X + dx as i32, SPRITE_Y + dy as i32),
             row: 0,
             col: 0,
+            wrap: 0,
         }
     }
 
@@ -58,6 +76,10 @@ impl SpriteCursor {
             self.row = self.row.saturating_add(1);
             self.col = 0;
             return Ok(());
+        }
+        if self.wrap > 0 && self.col >= self.wrap {
+            self.row = self.row.saturating_add(1);
+            self.col = 0;
         }
         if let Some(colour) = token_rgb565(token) {
             let s = self.scale;

@@ -62,6 +62,9 @@ pub struct CardText {
     pub header: String,
     /// Rows and columns of the image segment (`(rows, widest row)`).
     pub image: (usize, usize),
+    /// The size the header states, when it is a valid header (else the screen shows
+    /// [`screen::NO_SIZE`] and wraps the image at [`screen::WRAP_COLUMNS`]).
+    pub size: Option<(u16, u16)>,
     /// The text after the image (the description).
     pub caption: String,
 }
@@ -120,10 +123,11 @@ impl Card {
     }
 }
 
-/// Splits a token stream into header text, image size and caption text (bytes outside printable
-/// ASCII are dropped from the text; colour tokens outside the image are ignored).
+/// Splits a token stream into header text, image size and caption text as the screen reads it
+/// (bytes outside printable ASCII are dropped from the text; colour tokens outside the image
+/// are ignored). A colour before any separator starts the image (the header was skipped), and
+/// a header that is not a valid size reads as [`screen::NO_SIZE`].
 pub fn text_of(tokens: &[u8]) -> CardText {
-    let mut segments = tokens.split(|&t| t == SEG_SEP);
     let as_text = |seg: &[u8]| -> String {
         seg.iter()
             .filter_map(|&t| match vocab::decode(t) {
@@ -132,16 +136,52 @@ pub fn text_of(tokens: &[u8]) -> CardText {
             })
             .collect()
     };
-    let header = segments.next().map(as_text).unwrap_or_default();
-    let image = segments.next().map_or((0, 0), |seg| {
-        let rows = seg.split(|&t| t == ROW_SEP);
-        rows.fold((0, 0), |(n, w), r| (n + 1, w.max(r.len())))
-    });
+    let start = tokens
+        .iter()
+        .position(|&t| t == SEG_SEP || vocab::is_colour(t));
+    let (head, body) = match start {
+        Some(i) if tokens[i] == SEG_SEP => (&tokens[..=i], &tokens[i + 1..]),
+        Some(i) => (&tokens[..i], &tokens[i..]),
+        None => (tokens, &[][..]),
+    };
+    let size = pxby_core::header::parse_tokens(head).ok();
+    let header = match size {
+        Some(_) => as_text(&head[..head.len() - 1]),
+        None if start.is_none() => as_text(head),
+        None => screen::NO_SIZE.to_string(),
+    };
+    let mut segments = body.split(|&t| t == SEG_SEP);
+    let image = if start.is_none() {
+        (0, 0)
+    } else {
+        segments.next().map_or((0, 0), |seg| {
+            let rows = seg.split(|&t| t == ROW_SEP);
+            rows.fold((0, 0), |(n, w), r| (n + 1, w.max(r.len())))
+        })
+    };
     let caption = segments.next().map(as_text).unwrap_or_default();
     CardText {
         header,
         image,
+        size,
         caption,
+    }
+}
+
+impl CardText {
+    /// The one-line description of the image `pxby generate` prints, e.g.
+    /// `[sprite: 25 rows x 22 columns]`; for an image without a valid size, how many colour
+    /// rows came and that the screen wraps them.
+    pub fn image_line(&self) -> String {
+        let (rows, cols) = self.image;
+        match self.size {
+            Some(_) => format!("[sprite: {rows} rows x {cols} columns]"),
+            None if rows == 0 => "[sprite: none (no size header, no image)]".to_string(),
+            None => format!(
+                "[sprite: no size header; {rows} rows, the widest {cols} columns, drawn wrapped at {} columns]",
+                screen::WRAP_COLUMNS
+            ),
+        }
     }
 }
 
@@ -162,13 +202,46 @@ mod tests {
         let text = text_of(&stream);
         assert_eq!(text.header, "(2, 3)");
         assert_eq!(text.image, (2, 3));
+        assert_eq!(text.size, Some((2, 3)));
         assert_eq!(text.caption, "a small cat.");
+        assert_eq!(text.image_line(), "[sprite: 2 rows x 3 columns]");
         assert_eq!(
             text_of(&[]),
             CardText {
                 image: (0, 0),
                 ..CardText::default()
             }
+        );
+    }
+
+    /// Free sampling that skips the header or never separates rows (the stream of issue 16,
+    /// point 10: "[sprite: 1 rows x 1182 columns]" under a "????????" title).
+    #[test]
+    fn streams_without_a_size_read_as_the_screen_draws_them() {
+        let t = |s: &str| {
+            s.bytes()
+                .map(|b| vocab::byte_to_token(b).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        let colours = std::iter::repeat_n(60u8, 1182);
+        // Tabs as a header, then 1,182 colours with no row separator, then a caption.
+        let mut stream = t("\t\t\t");
+        stream.push(SEG_SEP);
+        stream.extend(colours.clone());
+        stream.push(SEG_SEP);
+        stream.extend(t("a cat.\n"));
+        let text = text_of(&stream);
+        assert_eq!((text.header.as_str(), text.size), (screen::NO_SIZE, None));
+        assert_eq!((text.image, text.caption.as_str()), ((1, 1182), "a cat."));
+        assert_eq!(
+            text.image_line(),
+            "[sprite: no size header; 1 rows, the widest 1182 columns, drawn wrapped at 25 columns]"
+        );
+        // No header at all: the colours are the image.
+        let text = text_of(&colours.collect::<Vec<u8>>());
+        assert_eq!(
+            (text.header.as_str(), text.image),
+            (screen::NO_SIZE, (1, 1182))
         );
     }
 }

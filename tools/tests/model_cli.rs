@@ -262,3 +262,39 @@ fn generate_and_eval_default_to_the_bundled_integer_model() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pokemon.pxds"), "{err}");
 }
+
+/// `--free` runs that never write a size header (issue 16, point 10) still make a sensible
+/// card: the title reads `(no size)` instead of raw bytes (it was "????????"), and the sprite
+/// line says how the image was drawn instead of "[sprite: 1 rows x 1182 columns]".
+#[test]
+fn free_runs_without_a_header_make_sensible_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in ["1", "2", "5", "8"] {
+        let card = dir.path().join(format!("free{seed}.png"));
+        let out = Command::cargo_bin("pxby")
+            .unwrap()
+            .args(["generate", "--free", "--seed", seed, "--out"])
+            .arg(&card)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines = stdout.lines();
+        let (title, sprite) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+        assert!(!title.contains('?'), "seed {seed}: {stdout}");
+        if title == pxby_screen::NO_SIZE {
+            assert!(
+                sprite.starts_with("[sprite: no size header;")
+                    || sprite.starts_with("[sprite: none"),
+                "seed {seed}: {stdout}"
+            );
+        } else {
+            assert!(pxby_tools_header(title).is_some(), "seed {seed}: {stdout}");
+        }
+        assert!(std::fs::metadata(&card).unwrap().len() > 0);
+    }
+}

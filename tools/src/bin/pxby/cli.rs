@@ -809,7 +809,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
     card.save_png(&args.out, args.scale)?;
     let text = card.text();
     println!("{}", text.header);
-    println!("[sprite: {} rows x {} columns]", text.image.0, text.image.1);
+    println!("{}", text.image_line());
     println!("{}", text.caption);
     eprintln!(
         "{} tokens; card written to {}",
