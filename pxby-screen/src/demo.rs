@@ -129,10 +129,17 @@ where
         options,
         max_tokens: opts.max_tokens,
     };
+    let sink = Sink {
+        run: &mut run,
+        screen,
+        display,
+        on_token,
+        clock,
+    };
     if model.int_params().is_some() {
-        int_buffers::<W, D>(model, &steps, &mut run, screen, display, on_token, clock)?;
+        int_buffers::<W, _, _, _>(model, &steps, sink)?;
     } else {
-        float_buffers::<W, D>(model, &steps, &mut run, screen, display, on_token, clock)?;
+        float_buffers::<W, _, _, _>(model, &steps, sink)?;
     }
     Ok(run)
 }
@@ -144,81 +151,75 @@ struct Steps<'p> {
     max_tokens: usize,
 }
 
+/// Where the generation loop's tokens and timings go.
+struct Sink<'s, D, F, C> {
+    run: &'s mut Run,
+    screen: &'s mut Screen,
+    display: &'s mut D,
+    on_token: F,
+    clock: C,
+}
+
 /// Generation in f32 [`generate::Buffers`] (~30 KB at window 64).
 #[inline(never)]
-fn float_buffers<'m, const W: usize, D>(
-    model: &'m Model<'m>,
+fn float_buffers<const W: usize, D, F, C>(
+    model: &Model<'_>,
     steps: &Steps<'_>,
-    run: &mut Run,
-    screen: &mut Screen,
-    display: &mut D,
-    on_token: impl FnMut(u8),
-    clock: impl Fn() -> u64,
+    sink: Sink<'_, D, F, C>,
 ) -> Result<(), DemoError<D::Error>>
 where
     D: DrawTarget<Color = Rgb565>,
+    F: FnMut(u8),
+    C: Fn() -> u64,
 {
     let mut buffers = generate::Buffers::<W>::new();
-    let t0 = clock();
-    let generator = generate::Generator::new(model, &mut buffers, steps.prompt, steps.options)
-        .map_err(DemoError::Generate)?;
-    run.model_ticks += clock() - t0;
-    drive(
-        generator,
-        steps.max_tokens,
-        run,
-        screen,
-        display,
-        on_token,
-        clock,
-    )
+    drive(steps, sink, || {
+        generate::Generator::new(model, &mut buffers, steps.prompt, steps.options)
+    })
 }
 
-/// Generation of an integer model in [`generate::IntBuffers`] (~21 KB at window 64).
+/// Generation of an integer model in [`generate::IntBuffers`] (~20 KB at window 64).
 #[inline(never)]
-fn int_buffers<'m, const W: usize, D>(
-    model: &'m Model<'m>,
+fn int_buffers<const W: usize, D, F, C>(
+    model: &Model<'_>,
     steps: &Steps<'_>,
-    run: &mut Run,
-    screen: &mut Screen,
-    display: &mut D,
-    on_token: impl FnMut(u8),
-    clock: impl Fn() -> u64,
+    sink: Sink<'_, D, F, C>,
 ) -> Result<(), DemoError<D::Error>>
 where
     D: DrawTarget<Color = Rgb565>,
+    F: FnMut(u8),
+    C: Fn() -> u64,
 {
     let mut buffers = generate::IntBuffers::<W>::new();
-    let t0 = clock();
-    let generator =
+    drive(steps, sink, || {
         generate::Generator::with_int_buffers(model, &mut buffers, steps.prompt, steps.options)
-            .map_err(DemoError::Generate)?;
-    run.model_ticks += clock() - t0;
-    drive(
-        generator,
-        steps.max_tokens,
-        run,
-        screen,
-        display,
-        on_token,
-        clock,
-    )
+    })
 }
 
-/// Steps `generator` up to `max_tokens` times, drawing every token.
-fn drive<const W: usize, D>(
-    mut generator: generate::Generator<'_, W>,
-    max_tokens: usize,
-    run: &mut Run,
-    screen: &mut Screen,
-    display: &mut D,
-    mut on_token: impl FnMut(u8),
-    clock: impl Fn() -> u64,
+/// Builds the generator with `start` (timed as model work), then steps it up to
+/// `steps.max_tokens` times, drawing every token.
+#[inline(always)]
+fn drive<'g, const W: usize, D, F, C>(
+    steps: &Steps<'_>,
+    sink: Sink<'_, D, F, C>,
+    start: impl FnOnce() -> Result<generate::Generator<'g, W>, pxby_core::Error>,
 ) -> Result<(), DemoError<D::Error>>
 where
     D: DrawTarget<Color = Rgb565>,
+    F: FnMut(u8),
+    C: Fn() -> u64,
 {
-    while run.generated < max_tokens {
+    let Sink {
+        run,
+        screen,
+        display,
+        mut on_token,
+        clock,
+    } = sink;
+    let t0 = clock();
+    let mut generator = start().map_err(DemoError::Generate)?;
+    run.model_ticks += clock() - t0;
+    while run.generated < steps.max_tokens {
         let full = generator.window_len() == W;
         let t0 = clock();
         let step = generator.step();

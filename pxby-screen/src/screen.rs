@@ -477,7 +477,8 @@ mod tests {
                     (DEFAULT_SCALE * (k as u32 / WRAP_COLUMNS)) as i32,
                 );
                 let cell = Rectangle::new(at, Size::new_equal(DEFAULT_SCALE));
-                want.fill_solid(&cell, token_rgb565(colour(k)).unwrap()).unwrap();
+                want.fill_solid(&cell, token_rgb565(colour(k)).unwrap())
+                    .unwrap();
             }
             want
         };
@@ -491,8 +492,11 @@ mod tests {
         title.assert_eq(&expected_title());
         let mut sprite = window();
         for k in 0..n {
-            s.push(colour(k), &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)))
-                .unwrap();
+            s.push(
+                colour(k),
+                &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)),
+            )
+            .unwrap();
         }
         sprite.assert_eq(&expected_sprite(0));
         assert_eq!((s.phase(), s.sprite_size()), (Phase::Sprite, None));
@@ -504,8 +508,11 @@ mod tests {
         assert_eq!(s.phase(), Phase::Sprite);
         let mut sprite = window();
         for k in 1..n {
-            s.push(colour(k), &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)))
-                .unwrap();
+            s.push(
+                colour(k),
+                &mut sprite.translated(Point::new(-SPRITE_X, -SPRITE_Y)),
+            )
+            .unwrap();
         }
         sprite.assert_eq(&expected_sprite(1));
     }
