@@ -95,7 +95,7 @@ fn next_token_stride_scores_a_model_file() {
     let items: Vec<_> = ds.split(pxby_data::dataset::Split::Val).collect();
     for (file, seq_len, stride) in [
         ("default-f32.pxby", None, 32),
-        ("default-int.pxby", Some(64), 16),
+        ("default-int8.pxby", Some(64), 16),
     ] {
         let path = Path::new(MODELS).join(file);
         let mut args: Vec<&std::ffi::OsStr> = vec![
