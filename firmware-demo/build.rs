@@ -11,7 +11,8 @@
 //!
 //! Memory maps: the `qemu` binary links against `memory/qemu.x` (or, with
 //! `PXBY_MEMORY_MAP=budget`, `memory/qemu-budget.x`); the `pygamer` binary against
-//! `memory/pygamer.x` (flash after the UF2 bootloader).
+//! `memory/pygamer.x` (flash after the UF2 bootloader); the `microbit` binary against
+//! `memory/microbit.x` (the nRF51822's 256 KiB of flash and 16 KiB of RAM).
 use std::{
     env, fs,
     path::{Path, PathBuf},
@@ -50,7 +51,11 @@ fn main() {
         println!("cargo:rerun-if-env-changed=PXBY_MEMORY_MAP");
         let budget = env::var("PXBY_MEMORY_MAP").is_ok_and(|m| m == "budget");
         let qemu = if budget { "qemu-budget.x" } else { "qemu.x" };
-        for (bin, map) in [("qemu", qemu), ("pygamer", "pygamer.x")] {
+        for (bin, map) in [
+            ("qemu", qemu),
+            ("pygamer", "pygamer.x"),
+            ("microbit", "microbit.x"),
+        ] {
             let text = fs::read(manifest.join("memory").join(map))
                 .expect("firmware-demo/memory/*.x is readable");
             let dir = out.join(bin);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing (the pinned toolchain and
 # its targets, QEMU, libtorch, Chromium), then checks formatting and lints, proves the no_std builds, builds
-# both firmware boards and runs every test of the workspace (pxby-core, tools, host-train with
+# the three firmware boards and runs every test of the workspace (pxby-core, tools, host-train with
 # libtorch, and the firmware in QEMU against the host). Idempotent; `.ci/run` calls it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,9 +23,10 @@ step "clippy: host crates"
 cargo clippy --workspace --all-targets -- -D warnings
 step "clippy: the web page's wasm (pxby-web's C ABI only builds for wasm32)"
 cargo clippy -p pxby-web --target wasm32-unknown-unknown -- -D warnings
-step "clippy: firmware (both boards)"
+step "clippy: firmware (the three boards)"
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu --bins -- -D warnings
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features pygamer --bins -- -D warnings
+cargo clippy -p firmware-demo --target thumbv6m-none-eabi --features microbit --bins -- -D warnings
 step "clippy: the integer kernels with the Cortex-M4 DSP instructions (pxby-dsp's asm) and on the M0"
 cargo clippy -p pxby-dsp -p pxby-core --target thumbv7em-none-eabihf -- -D warnings
 cargo clippy -p pxby-dsp -p pxby-core --target thumbv6m-none-eabi -- -D warnings
@@ -34,9 +35,10 @@ step "no_std: pxby-core for Cortex-M4F, Cortex-M0+ and wasm"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi wasm32-unknown-unknown; do
     cargo build -p pxby-core --release --target "$target"
 done
-step "firmware: release builds (qemu, pygamer)"
+step "firmware: release builds (qemu, pygamer, microbit)"
 cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features qemu --bin qemu
 cargo build -p firmware-demo --release --target thumbv7em-none-eabihf --features pygamer --bin pygamer
+cargo build -p firmware-demo --release --target thumbv6m-none-eabi --features microbit --bin microbit
 
 step "tests: the whole workspace (pxby-core, tools, host-train, QEMU parity and sizes)"
 cargo test --workspace

@@ -81,6 +81,19 @@ pub fn firmware_target_dir() -> PathBuf {
 /// The thumb target of the firmware.
 pub const TARGET: &str = "thumbv7em-none-eabihf";
 
+/// The thumb target of the micro:bit board (Cortex-M0).
+pub const TARGET_M0: &str = "thumbv6m-none-eabi";
+
+/// The thumb target `board`'s binary is built for: [`TARGET_M0`] for `microbit`, else
+/// [`TARGET`].
+pub fn target_of(board: &str) -> &'static str {
+    if board == "microbit" {
+        TARGET_M0
+    } else {
+        TARGET
+    }
+}
+
 /// The model file the firmware embeds for the tests: `$PXBY_MODEL`, else the default model
 /// `fixtures/models/default-int8.pxby`, else an untrained seeded random model (paper
 /// configuration, int8) written once into the tests' target folder.
@@ -142,14 +155,15 @@ pub fn build_firmware(model: &Path) -> Result<PathBuf> {
     build_firmware_for("qemu", model)
 }
 
-/// Builds the firmware binary of `board` (`qemu` or `pygamer`: the binary and the feature it
-/// needs have the board's name), release, embedding `model`; returns the ELF's path. The two
-/// boards use separate target folders.
+/// Builds the firmware binary of `board` (`qemu`, `pygamer` or `microbit`: the binary and the
+/// feature it needs have the board's name; the target is [`target_of`] the board), release,
+/// embedding `model`; returns the ELF's path. The boards use separate target folders.
 pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = target_of(board);
     let target_dir = firmware_target_dir().join(board);
     let what = format!(
-        "cargo build -p firmware-demo --release --target {TARGET} --features {board} --bin {board}"
+        "cargo build -p firmware-demo --release --target {target} --features {board} --bin {board}"
     );
     let out = Command::new(cargo)
         .current_dir(workspace_root())
@@ -159,7 +173,7 @@ pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
             "firmware-demo",
             "--release",
             "--target",
-            TARGET,
+            target,
             "--features",
             board,
             "--bin",
@@ -179,7 +193,7 @@ pub fn build_firmware_for(board: &str, model: &Path) -> Result<PathBuf> {
             detail: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    Ok(target_dir.join(TARGET).join("release").join(board))
+    Ok(target_dir.join(target).join("release").join(board))
 }
 
 /// Whether `qemu-system-arm` runs.
@@ -236,9 +250,51 @@ pub fn run_qemu(
     icount: bool,
     timeout: Duration,
 ) -> Result<QemuRun> {
-    let what = format!("qemu-system-arm -kernel {} -append '{args}'", elf.display());
+    run_machine(
+        &["-cpu", "cortex-m4", "-machine", "mps2-an386"],
+        elf,
+        args,
+        workdir,
+        icount,
+        timeout,
+    )
+}
+
+/// Like [`run_qemu`] on QEMU's BBC micro:bit (`-machine microbit`: nRF51822, Cortex-M0, 16 KiB
+/// of RAM), for the `microbit` board.
+pub fn run_microbit(
+    elf: &Path,
+    args: &str,
+    workdir: &Path,
+    icount: bool,
+    timeout: Duration,
+) -> Result<QemuRun> {
+    run_machine(
+        &["-machine", "microbit"],
+        elf,
+        args,
+        workdir,
+        icount,
+        timeout,
+    )
+}
+
+fn run_machine(
+    machine: &[&str],
+    elf: &Path,
+    args: &str,
+    workdir: &Path,
+    icount: bool,
+    timeout: Duration,
+) -> Result<QemuRun> {
+    let what = format!(
+        "qemu-system-arm {} -kernel {} -append '{args}'",
+        machine.join(" "),
+        elf.display()
+    );
     let mut cmd = Command::new("qemu-system-arm");
-    cmd.args(["-cpu", "cortex-m4", "-machine", "mps2-an386", "-nographic"])
+    cmd.args(machine)
+        .arg("-nographic")
         .args(["-semihosting-config", "enable=on,target=native"]);
     if icount {
         cmd.args(["-icount", "shift=0"]);

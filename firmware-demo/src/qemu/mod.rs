@@ -14,6 +14,7 @@ mod png;
 mod semihost;
 mod stack;
 mod ticks;
+mod token_log;
 
 use core::mem::MaybeUninit;
 
@@ -69,7 +70,7 @@ fn main() -> ! {
         semihost::exit(4)
     }
     let mut text = TextOut::new(opts.quiet);
-    let mut log = match outputs::TokenLog::create(opts.tokens_path) {
+    let mut log = match token_log::TokenLog::create(opts.tokens_path) {
         Ok(log) => log,
         Err(what) => {
             say!("error: cannot write {}", what);
