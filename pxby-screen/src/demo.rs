@@ -87,8 +87,8 @@ where
 
 /// Like [`run`], with the prompt given as tokens instead of `opts.size`: e.g. a dataset item's
 /// header and its first rows ([`completion_prompt`]), teacher-forced and drawn, then completed
-/// by the model. In structured mode the prompt must follow the layout. A prompt that holds a
-/// whole header is taken as given (any side from 1 pixel).
+/// by the model. In structured mode the prompt must follow the layout. A non-empty prompt
+/// starts with a header, which is taken as given (any side from 1 pixel).
 pub fn run_prompt<'m, D>(
     model: &'m Model<'m>,
     opts: &Options<'_>,
@@ -158,12 +158,8 @@ where
         sampling: sampling(opts),
         seed: opts.seed,
         structured: opts.mode == Mode::Structured,
-        // A size the user fixed with `h=`/`w=` (or a prompt's header) is taken as given.
-        min_side: if opts.size.is_some() || prompt.contains(&pxby_core::vocab::SEG_SEP) {
-            1
-        } else {
-            MIN_SIDE
-        },
+        // A size the user fixed with `h=`/`w=` (the prompt's header) is taken as given.
+        min_side: if prompt.is_empty() { MIN_SIDE } else { 1 },
         ..generate::Options::default()
     };
     // The generator's big arrays live in the frame of `float_buffers` or `int_buffers`
