@@ -4,7 +4,32 @@
 //! waits on the outer build's lock, and a size-tuned release profile (no debug info, LTO, one
 //! codegen unit, stripped).
 
+//!
+//! It also derives the page's completion items (`items.json`, see `src/bundle.rs`) from the
+//! built dataset named by `PXBY_DATASET` (a `pxby dataset build` output), when set: a few
+//! validation items' token streams, nothing of the raw sprites or CSV. Unset, the page bundles
+//! none (`pxby serve --data` still offers a dataset's items).
+
 use std::{env, path::PathBuf, process::Command};
+
+#[allow(dead_code)]
+#[path = "src/bundle.rs"]
+mod bundle;
+
+/// `items.json` in `out`: from `$PXBY_DATASET`, else an empty list.
+fn write_items(out: &std::path::Path) {
+    println!("cargo:rerun-if-env-changed=PXBY_DATASET");
+    let json = match env::var_os("PXBY_DATASET") {
+        None => "[]".to_string(),
+        Some(path) => {
+            println!("cargo:rerun-if-changed={}", PathBuf::from(&path).display());
+            let ds = pxby_data::dataset::Dataset::read(&path)
+                .unwrap_or_else(|e| panic!("PXBY_DATASET={}: {e}", PathBuf::from(&path).display()));
+            bundle::items_json(&ds)
+        }
+    };
+    std::fs::write(out.join("items.json"), json).expect("write items.json");
+}
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -13,6 +38,7 @@ fn main() {
         .expect("tools/ is inside the workspace")
         .to_path_buf();
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    write_items(&out);
     for dir in ["pxby-web", "pxby-core", "pxby-screen"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }

@@ -15,6 +15,7 @@ const params = new URLSearchParams(location.search);
 let palette = []; // colour token - FIRST_COLOUR -> "#rrggbb" (the worker sends the table)
 let byteOf = []; // token -> byte of the caption's text, -1 for others
 let run = null;
+let items = []; // the completion items: {id, name, height, width, tokens (hex)}
 let firstTokenMs = null;
 
 function status(text, isError) {
@@ -88,6 +89,60 @@ function drawScreen(screen) {
   screenCtx.putImageData(new ImageData(new Uint8ClampedArray(screen.buffer), 160, 128), 0, 0);
 }
 
+function drawOriginal(screen) {
+  $("original-box").hidden = false;
+  $("original").getContext("2d")
+    .putImageData(new ImageData(new Uint8ClampedArray(screen.buffer), 160, 128), 0, 0);
+}
+
+function fromHex(hex) {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
+// The completion items (/items.json: bundled at build time, or `pxby serve --data`).
+async function loadItems() {
+  try {
+    const r = await fetch("items.json");
+    items = r.ok ? await r.json() : [];
+  } catch (e) {
+    items = [];
+  }
+  const select = $("item");
+  select.textContent = "";
+  for (const it of items) {
+    const o = document.createElement("option");
+    o.value = String(it.id);
+    o.textContent = `#${it.id} ${it.name} (${it.height}x${it.width})`;
+    select.append(o);
+  }
+  if (items.length === 0) {
+    $("items-note").textContent = "no items bundled: build with PXBY_DATASET=pokemon.pxds, " +
+      "or run pxby serve --data pokemon.pxds";
+  }
+  if (params.has("item")) select.value = params.get("item");
+  return items;
+}
+
+function complete() {
+  const o = options();
+  if (!o) return;
+  const item = items.find((it) => String(it.id) === $("item").value);
+  if (!item) {
+    status("no completion item is chosen", true);
+    return;
+  }
+  const rows = clamped("rows", 0, item.height, true);
+  if (rows === null) return;
+  $("go").disabled = true;
+  $("complete").disabled = true;
+  run = { tokens: [] };
+  window.pxbyResult = null;
+  status(`completing #${item.id} ${item.name} from ${rows} of ${item.height} rows…`, false);
+  worker.postMessage({ type: "complete", options: o, rows, item: { id: item.id, tokens: fromHex(item.tokens) } });
+}
+
 function rate(n, ms) {
   return ms > 0 ? (1000 * n / ms).toFixed(0) : "–";
 }
@@ -111,6 +166,10 @@ worker.onmessage = (e) => {
     $("model").textContent = "default-int8.pxby";
     $("go").disabled = false;
     window.pxbyReadyMs = performance.now();
+    loadItems().then(() => {
+      $("complete").disabled = items.length === 0;
+      if (params.get("autorun") === "complete") complete();
+    });
     if (params.get("autorun") === "1") $("go").click();
   } else if (m.type === "loaded") {
     if (m.error) {
@@ -120,6 +179,8 @@ worker.onmessage = (e) => {
       status(`${m.name} loaded`, false);
     }
     window.pxbyLoaded = { name: m.name, error: m.error };
+  } else if (m.type === "original") {
+    drawOriginal(m.screen);
   } else if (m.type === "tokens") {
     if (firstTokenMs === null) firstTokenMs = performance.now();
     run.tokens.push(...m.tokens);
@@ -128,6 +189,7 @@ worker.onmessage = (e) => {
     status(`${run.tokens.length} tokens, ${rate(run.tokens.length, m.ms)} tokens/s…`, false);
   } else if (m.type === "done") {
     $("go").disabled = false;
+    $("complete").disabled = items.length === 0;
     if (m.error) {
       status(m.error, true);
       window.pxbyResult = { error: m.error };
@@ -154,11 +216,14 @@ $("controls").addEventListener("submit", (e) => {
   const o = options();
   if (!o) return;
   $("go").disabled = true;
+  $("original-box").hidden = true;
   run = { tokens: [] };
   window.pxbyResult = null;
   status("generating…", false);
   worker.postMessage({ type: "generate", options: o });
 });
+
+$("complete").addEventListener("click", complete);
 
 $("upload").addEventListener("change", async () => {
   const file = $("upload").files[0];
@@ -171,8 +236,9 @@ $("upload").addEventListener("change", async () => {
 });
 
 // The URL sets the controls: ?seed=1&h=16&w=16&temperature=0.8&topk=8&structured=1&window=64&max=1200&autorun=1
+// (completion: ?item=10&rows=8&autorun=complete)
 for (const [key, id] of [["seed", "seed"], ["temperature", "temperature"], ["topk", "topk"],
-  ["h", "h"], ["w", "w"], ["window", "window"], ["max", "max"]]) {
+  ["h", "h"], ["w", "w"], ["window", "window"], ["max", "max"], ["rows", "rows"]]) {
   if (params.has(key)) $(id).value = params.get(key);
 }
 if (params.has("structured")) $("structured").checked = params.get("structured") === "1";

@@ -65,13 +65,26 @@ onmessage = (e) => {
   const m = e.data;
   if (m.type === "load") {
     postMessage({ type: "loaded", error: load(new Uint8Array(m.bytes)), name: m.name });
-  } else if (m.type === "generate") {
+  } else if (m.type === "generate" || m.type === "complete") {
     const o = m.options;
+    let ok;
+    if (m.type === "complete") {
+      // The item's tokens go in the input: drawn first as the original, then completed.
+      const item = m.item.tokens;
+      const ptr = wasm.pxby_input(item.length);
+      new Uint8Array(wasm.memory.buffer, ptr, item.length).set(item);
+      wasm.pxby_draw_original(m.item.id);
+      postMessage({ type: "original", screen: screenCopy() });
+    }
     pending = [];
     started = performance.now();
     lastPost = started;
-    const ok = wasm.pxby_generate(BigInt(o.seed), o.temperature, o.topK, o.structured ? 1 : 0,
-      o.h, o.w, o.window, o.max);
+    if (m.type === "complete") {
+      ok = wasm.pxby_complete(BigInt(o.seed), o.temperature, o.topK, o.window, o.max, m.rows);
+    } else {
+      ok = wasm.pxby_generate(BigInt(o.seed), o.temperature, o.topK, o.structured ? 1 : 0,
+        o.h, o.w, o.window, o.max);
+    }
     const ms = performance.now() - started;
     const n = wasm.pxby_tokens_len();
     const tokens = new Uint8Array(wasm.memory.buffer, wasm.pxby_tokens(), n).slice();

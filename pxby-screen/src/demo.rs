@@ -80,10 +80,53 @@ pub fn run<'m, D>(
 where
     D: DrawTarget<Color = Rgb565>,
 {
+    let mut buf = [0u8; PROMPT_CAP];
+    let n = prompt(opts, &mut buf);
+    run_prompt(model, opts, &buf[..n], screen, display, on_token, clock)
+}
+
+/// Like [`run`], with the prompt given as tokens instead of `opts.size`: e.g. a dataset item's
+/// header and its first rows ([`completion_prompt`]), teacher-forced and drawn, then completed
+/// by the model. In structured mode the prompt must follow the layout. A non-empty prompt
+/// starts with a header, which is taken as given (any side from 1 pixel).
+pub fn run_prompt<'m, D>(
+    model: &'m Model<'m>,
+    opts: &Options<'_>,
+    prompt: &[u8],
+    screen: &mut Screen,
+    display: &mut D,
+    on_token: impl FnMut(u8),
+    clock: impl Fn() -> u64,
+) -> Result<Run, DemoError<D::Error>>
+where
+    D: DrawTarget<Color = Rgb565>,
+{
     match opts.window {
-        32 => run_window::<32, D>(model, opts, screen, display, on_token, clock),
-        _ => run_window::<64, D>(model, opts, screen, display, on_token, clock),
+        32 => run_window::<32, D>(model, opts, prompt, screen, display, on_token, clock),
+        _ => run_window::<64, D>(model, opts, prompt, screen, display, on_token, clock),
     }
+}
+
+/// How many leading tokens of an item's stream (`header \n rows \n caption`, SPEC §4) hold its
+/// header and its first `rows` sprite rows, with the separator after the last of them (the row
+/// separator, or the segment separator after the sprite's last row): the prompt of a
+/// completion. `None` when the stream has no header or fewer than `rows` rows.
+pub fn completion_prompt(item: &[u8], rows: usize) -> Option<usize> {
+    use pxby_core::vocab::{ROW_SEP, SEG_SEP};
+    let header_end = item.iter().position(|&t| t == SEG_SEP)? + 1;
+    let mut end = header_end;
+    for i in 0..rows {
+        let len = item[end..]
+            .iter()
+            .position(|&t| t == ROW_SEP || t == SEG_SEP)?;
+        let sep = item[end + len];
+        end += len + 1;
+        // An empty row, or the sprite's end before the last row asked for.
+        if len == 0 || (sep == SEG_SEP && i + 1 < rows) {
+            return None;
+        }
+    }
+    Some(end)
 }
 
 // Not inlined: the two window sizes must not share (and add up in) one stack frame.
@@ -91,6 +134,7 @@ where
 fn run_window<'m, const W: usize, D>(
     model: &'m Model<'m>,
     opts: &Options<'_>,
+    prompt: &[u8],
     screen: &mut Screen,
     display: &mut D,
     mut on_token: impl FnMut(u8),
@@ -99,11 +143,8 @@ fn run_window<'m, const W: usize, D>(
 where
     D: DrawTarget<Color = Rgb565>,
 {
-    let mut buf = [0u8; PROMPT_CAP];
-    let n = prompt(opts, &mut buf);
-    let prompt = &buf[..n];
     let mut run = Run {
-        prompt: n,
+        prompt: prompt.len(),
         ..Run::default()
     };
     let t0 = clock();
@@ -117,8 +158,8 @@ where
         sampling: sampling(opts),
         seed: opts.seed,
         structured: opts.mode == Mode::Structured,
-        // A size the user fixed with `h=`/`w=` is taken as given.
-        min_side: if opts.size.is_some() { 1 } else { MIN_SIDE },
+        // A size the user fixed with `h=`/`w=` (the prompt's header) is taken as given.
+        min_side: if prompt.is_empty() { MIN_SIDE } else { 1 },
         ..generate::Options::default()
     };
     // The generator's big arrays live in the frame of `float_buffers` or `int_buffers`
@@ -293,6 +334,23 @@ mod tests {
             pxby_core::header::parse_tokens(&buf[..15]),
             Ok((u16::MAX, u16::MAX))
         );
+    }
+
+    #[test]
+    fn a_completion_prompt_is_the_header_and_whole_rows() {
+        use pxby_core::vocab::{ROW_SEP, SEG_SEP};
+        let mut item: std::vec::Vec<u8> = b"(2, 3)"
+            .iter()
+            .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
+            .collect();
+        item.push(SEG_SEP);
+        let header = item.len();
+        item.extend([60, 61, 62, ROW_SEP, 63, 64, 65, SEG_SEP, 10, 11, SEG_SEP]);
+        assert_eq!(completion_prompt(&item, 0), Some(header));
+        assert_eq!(completion_prompt(&item, 1), Some(header + 4));
+        assert_eq!(completion_prompt(&item, 2), Some(header + 8));
+        assert_eq!(completion_prompt(&item, 3), None);
+        assert_eq!(completion_prompt(&item[..header - 1], 0), None);
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! `pxby_generate(..)` runs one generation; `pxby.on_token(token, count)` is called for each
 //! token and may read the screen at `pxby_screen()` (it must not call back into the module).
 //! After a run the tokens are at `pxby_tokens()`, `pxby_tokens_len()` long.
+//!
+//! Completion: write a dataset item's token stream at `pxby_input(len)`, then
+//! `pxby_draw_original(id)` draws it as the original (its screen at `pxby_screen()`) and
+//! `pxby_complete(.., rows)` completes it from its header and first `rows` rows.
 #![allow(unsafe_code)]
 
 use std::cell::RefCell;
@@ -127,6 +131,75 @@ pub extern "C" fn pxby_token_byte(token: u32) -> i32 {
         .map_or(-1, i32::from)
 }
 
+/// Draws the input (a dataset item's tokens) on the screen as item `id`'s original card.
+#[unsafe(no_mangle)]
+pub extern "C" fn pxby_draw_original(id: u32) {
+    STATE.with_borrow_mut(|s| {
+        let label = format!("original #{id}");
+        s.session.draw_stream(&s.input, &label);
+    });
+}
+
+/// Completes the input (a dataset item's tokens) from its header and first `rows` rows, as
+/// `pxby generate --complete` does; 1 when the run completed, 0 (and the reason in the message)
+/// when not.
+#[unsafe(no_mangle)]
+pub extern "C" fn pxby_complete(
+    seed: u64,
+    temperature: f32,
+    top_k: u32,
+    window: u32,
+    max_tokens: u32,
+    rows: u32,
+) -> u32 {
+    STATE.with_borrow_mut(|s| {
+        let result = (|| {
+            let top_k =
+                u8::try_from(top_k).map_err(|_| "top-k must be between 0 and 255".to_string())?;
+            let request = Request {
+                seed,
+                temperature,
+                top_k,
+                window: window as usize,
+                max_tokens: max_tokens as usize,
+                ..Request::default()
+            };
+            let mut count = 0u32;
+            let clock = || (now_ms() * 1000.0) as u64;
+            let item = std::mem::take(&mut s.input);
+            let run = s.session.complete(
+                &request,
+                &item,
+                rows as usize,
+                |t| {
+                    count += 1;
+                    on_token(u32::from(t), count);
+                },
+                clock,
+            );
+            s.input = item;
+            run.map_err(|e| e.to_string())
+        })();
+        finish(s, result)
+    })
+}
+
+/// Records a run's times, or its error in the message: 1 or 0.
+fn finish(s: &mut State, result: Result<pxby_screen::demo::Run, String>) -> u32 {
+    match result {
+        Ok(run) => {
+            s.model_us = run.model_ticks;
+            s.screen_us = run.screen_ticks;
+            s.message.clear();
+            1
+        }
+        Err(why) => {
+            s.message = why;
+            0
+        }
+    }
+}
+
 /// Generates with the page's options (`h`/`w` 0: no size prompt); 1 when the run completed,
 /// 0 (and the reason in the message) when not.
 #[unsafe(no_mangle)]
@@ -172,17 +245,6 @@ pub extern "C" fn pxby_generate(
                 )
                 .map_err(|e| e.to_string())
         })();
-        match result {
-            Ok(run) => {
-                s.model_us = run.model_ticks;
-                s.screen_us = run.screen_ticks;
-                s.message.clear();
-                1
-            }
-            Err(why) => {
-                s.message = why;
-                0
-            }
-        }
+        finish(s, result)
     })
 }

@@ -188,22 +188,75 @@ impl Session {
     pub fn generate(
         &mut self,
         request: &Request,
-        mut on_token: impl FnMut(u8),
+        on_token: impl FnMut(u8),
         clock: impl Fn() -> u64,
     ) -> Result<Run, WebError> {
         let opts = request.options()?;
+        let mut buf = [0u8; demo::PROMPT_CAP];
+        let n = demo::prompt(&opts, &mut buf);
+        self.run(&opts, &buf[..n], on_token, clock)
+    }
+
+    /// Completion (as `pxby generate --complete`): keeps the header and the first `rows` sprite
+    /// rows of `item` (a dataset item's token stream) as the prompt, teacher-forced and drawn,
+    /// and lets the model finish the sprite and write the caption, in structured mode
+    /// (`request.size` and `request.structured` are not used).
+    pub fn complete(
+        &mut self,
+        request: &Request,
+        item: &[u8],
+        rows: usize,
+        on_token: impl FnMut(u8),
+        clock: impl Fn() -> u64,
+    ) -> Result<Run, WebError> {
+        let opts = Request {
+            structured: true,
+            size: None,
+            ..*request
+        }
+        .options()?;
+        let n = demo::completion_prompt(item, rows).ok_or(WebError::BadOption(
+            "the item has fewer sprite rows than asked for (or is not a dataset item)",
+        ))?;
+        self.run(&opts, &item[..n], on_token, clock)
+    }
+
+    /// Draws a known token stream (e.g. the original of a completion) on the screen with no
+    /// model, its status line showing `label`; [`Session::tokens`] becomes `tokens`.
+    pub fn draw_stream(&mut self, tokens: &[u8], label: &str) {
+        let mut display = RgbaScreen(&mut self.rgba[..]);
+        display.clear_black();
+        let mut screen = Screen::with_label(label);
+        let Ok(()) = screen.draw_frame(&mut display);
+        for &t in tokens {
+            let Ok(()) = screen.push(t, &mut display);
+        }
+        let Ok(()) = screen.finish(&mut display);
+        self.tokens.clear();
+        self.tokens.extend_from_slice(tokens);
+    }
+
+    /// The loop with `prompt` (frame, run, finish).
+    fn run(
+        &mut self,
+        opts: &Options<'_>,
+        prompt: &[u8],
+        mut on_token: impl FnMut(u8),
+        clock: impl Fn() -> u64,
+    ) -> Result<Run, WebError> {
         let bytes = self.model.as_deref().ok_or(WebError::NoModel)?;
         let model = Model::from_bytes(bytes).map_err(WebError::Model)?;
         let tokens = &mut self.tokens;
         tokens.clear();
         let mut display = RgbaScreen(&mut self.rgba[..]);
         display.clear_black();
-        let label = demo::status_label(&opts);
+        let label = demo::status_label(opts);
         let mut screen = Screen::with_label(label.as_str());
         let Ok(()) = screen.draw_frame(&mut display);
-        let run = demo::run(
+        let run = demo::run_prompt(
             &model,
-            &opts,
+            opts,
+            prompt,
             &mut screen,
             &mut display,
             |t| {
@@ -365,6 +418,28 @@ mod tests {
             ..Request::default()
         };
         assert!(s.generate(&largest, |_| {}, || 0).is_ok());
+    }
+
+    #[test]
+    fn a_completion_keeps_the_prompt_and_refuses_too_many_rows() {
+        let mut s = Session::new();
+        s.load(DEFAULT_MODEL).unwrap();
+        let mut item: Vec<u8> = b"(2, 3)"
+            .iter()
+            .map(|&b| pxby_core::vocab::byte_to_token(b).unwrap())
+            .collect();
+        item.push(pxby_core::vocab::SEG_SEP);
+        item.extend([60, 61, 62, pxby_core::vocab::ROW_SEP, 63, 64, 65]);
+        item.push(pxby_core::vocab::SEG_SEP);
+        let run = s.complete(&sized(1), &item, 1, |_| {}, || 0).unwrap();
+        assert_eq!(run.prompt, 11);
+        assert_eq!(&s.tokens()[..11], &item[..11]);
+        assert!(matches!(
+            s.complete(&sized(1), &item, 3, |_| {}, || 0),
+            Err(WebError::BadOption(_))
+        ));
+        s.draw_stream(&item, "original");
+        assert_eq!(s.tokens(), &item[..]);
     }
 
     #[test]

@@ -71,15 +71,29 @@ pub struct CardText {
 
 /// Runs the device loop on the host (see the [module docs](self)).
 pub fn render(model: &Model<'_>, opts: &Options<'_>) -> Result<Card, CardError> {
+    let mut buf = [0u8; demo::PROMPT_CAP];
+    let n = demo::prompt(opts, &mut buf);
+    render_prompt(model, opts, &buf[..n])
+}
+
+/// Like [`render`] with the prompt given as tokens ([`demo::run_prompt`]): a completion, e.g.
+/// a dataset item's header and first rows ([`demo::completion_prompt`]); `opts.size` is not
+/// used.
+pub fn render_prompt(
+    model: &Model<'_>,
+    opts: &Options<'_>,
+    prompt: &[u8],
+) -> Result<Card, CardError> {
     let mut display = SimulatorDisplay::<Rgb565>::new(Size::new(screen::WIDTH, screen::HEIGHT));
     let label = demo::status_label(opts);
     let mut screen = Screen::with_label(label.as_str());
     let draw = |e: core::convert::Infallible| CardError::Generate(format!("{e:?}"));
     screen.draw_frame(&mut display).map_err(draw)?;
     let mut tokens = Vec::new();
-    demo::run(
+    demo::run_prompt(
         model,
         opts,
+        prompt,
         &mut screen,
         &mut display,
         |t| tokens.push(t),
@@ -88,6 +102,22 @@ pub fn render(model: &Model<'_>, opts: &Options<'_>) -> Result<Card, CardError> 
     .map_err(|e| CardError::Generate(e.to_string()))?;
     screen.finish(&mut display).map_err(draw)?;
     Ok(Card { tokens, display })
+}
+
+/// The card of a known token stream (e.g. a dataset item, the original of a completion): the
+/// same screen, drawn token by token with no model, its status line showing `label`.
+pub fn draw_stream(tokens: &[u8], label: &str) -> Card {
+    let mut display = SimulatorDisplay::<Rgb565>::new(Size::new(screen::WIDTH, screen::HEIGHT));
+    let mut screen = Screen::with_label(label);
+    let Ok(()) = screen.draw_frame(&mut display);
+    for &t in tokens {
+        let Ok(()) = screen.push(t, &mut display);
+    }
+    let Ok(()) = screen.finish(&mut display);
+    Card {
+        tokens: tokens.to_vec(),
+        display,
+    }
 }
 
 impl Card {

@@ -12,6 +12,7 @@
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../fixtures/models/default-int8.pxby");
 
 pub mod builder;
+pub mod bundle;
 pub mod card;
 pub mod pixelate;
 pub mod preview;

@@ -51,6 +51,10 @@ pub const ASSETS: &[Asset] = &[
     },
 ];
 
+/// The completion items bundled at build time (`build.rs` from `$PXBY_DATASET`, see
+/// [`crate::bundle`]; `[]` when it was not set), served as `/items.json`.
+pub const BUNDLED_ITEMS: &str = include_str!(concat!(env!("OUT_DIR"), "/items.json"));
+
 /// The asset at a request's URL (the query string is ignored; `/` is `index.html`).
 pub fn asset(url: &str) -> Option<&'static Asset> {
     let path = url.split(['?', '#']).next().unwrap_or("");
@@ -85,6 +89,7 @@ pub enum ServeError {
 pub struct Server {
     http: tiny_http::Server,
     addr: SocketAddr,
+    items: String,
 }
 
 impl Server {
@@ -108,7 +113,18 @@ impl Server {
                 addr,
                 source: std::io::Error::other(e.to_string()),
             })?;
-        Ok(Self { http, addr: local })
+        Ok(Self {
+            http,
+            addr: local,
+            items: BUNDLED_ITEMS.to_string(),
+        })
+    }
+
+    /// Serves `items` (the JSON of [`crate::bundle::items_json`]) as `/items.json` instead of
+    /// the [`BUNDLED_ITEMS`].
+    pub fn with_items(mut self, items: String) -> Self {
+        self.items = items;
+        self
     }
 
     /// The address it listens on.
@@ -116,7 +132,7 @@ impl Server {
         self.addr
     }
 
-    /// Answers requests until the process ends: `GET` of an asset, 404 for other paths, 405
+    /// Answers requests until the process ends: `GET` of an asset or `/items.json`, 404 for other paths, 405
     /// for other methods.
     pub fn run(&self) {
         for request in self.http.incoming_requests() {
@@ -124,6 +140,10 @@ impl Server {
                 && *request.method() != tiny_http::Method::Head
             {
                 tiny_http::Response::from_string("only GET").with_status_code(405)
+            } else if request.url().split(['?', '#']).next() == Some("/items.json") {
+                let header = tiny_http::Header::from_bytes("Content-Type", "application/json")
+                    .expect("ASCII header");
+                tiny_http::Response::from_data(self.items.as_bytes()).with_header(header)
             } else if let Some(a) = asset(request.url()) {
                 let header = tiny_http::Header::from_bytes("Content-Type", a.content_type)
                     .expect("ASCII header");

@@ -4,7 +4,14 @@
 //! byte, and its canvas the card's screen pixel for pixel. Then a broken model is uploaded: the
 //! page shows the loader's message and the next run gives the same tokens (the previous model
 //! stays). Last, absurd control values are clamped in the fields (or, for the seed, refused).
+//! Completion: served with `--data` (a small dataset of the test helpers), the page completes a
+//! validation item from its header and first rows; tokens and canvas must equal the host's
+//! (`card::render_prompt`, what `pxby generate --complete` runs).
+//! Speed: the same generation runs natively in this process (`pxby_web::Session`, the page's
+//! path) and both speeds and their ratio are printed; nothing is asserted about timing.
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/setup-chromium.sh`).
+
+mod common;
 
 use std::{
     io::{BufRead, BufReader},
@@ -37,10 +44,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `pxby serve --port 0` and the URL it prints.
-fn serve() -> (Killed, String) {
+/// `pxby serve --port 0 [extra]` and the URL it prints.
+fn serve(extra: &[&std::ffi::OsStr]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pxby"))
         .args(["serve", "--port", "0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("pxby serve starts");
@@ -182,6 +190,47 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A card's screen as RGBA (what the page's canvas holds).
+fn card_rgba(card: &pxby_tools::card::Card) -> Vec<u8> {
+    let mut rgba = Vec::new();
+    for y in 0..pxby_screen::HEIGHT as i32 {
+        for x in 0..pxby_screen::WIDTH as i32 {
+            let c = Rgb888::from(card.display.get_pixel(Point::new(x, y)));
+            rgba.extend_from_slice(&[c.r(), c.g(), c.b(), 255]);
+        }
+    }
+    rgba
+}
+
+/// The page's path natively, in this process: the same run through `pxby_web::Session`
+/// (pxby-core and pxby-screen into an RGBA screen), best of 3; `(tokens/s, model-alone
+/// tokens/s)`; one run only in an unoptimized build. The tokens must be the page's.
+fn native_speed(page_tokens: &str) -> (f64, f64) {
+    let mut session = pxby_web::Session::new();
+    session.load(MODEL).unwrap();
+    let request = pxby_web::Request {
+        seed: 1,
+        temperature: 0.8,
+        top_k: 8,
+        structured: true,
+        size: Some((16, 16)),
+        window: 64,
+        max_tokens: 1200,
+    };
+    let origin = Instant::now();
+    let clock = || u64::try_from(origin.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let (mut best, mut best_model) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..if cfg!(debug_assertions) { 1 } else { 3 } {
+        let t0 = Instant::now();
+        let run = session.generate(&request, |_| {}, clock).unwrap();
+        best = best.min(t0.elapsed().as_secs_f64() * 1000.0);
+        best_model = best_model.min(run.model_ticks as f64 / 1000.0);
+    }
+    assert_eq!(hex(session.tokens()), page_tokens);
+    let n = session.tokens().len() as f64;
+    (1000.0 * n / best, 1000.0 * n / best_model)
+}
+
 #[test]
 fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
     let opts = Options {
@@ -196,15 +245,12 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
     };
     let model = pxby_core::Model::from_bytes(MODEL).unwrap();
     let card = pxby_tools::card::render(&model, &opts).unwrap();
-    let mut card_rgba = Vec::new();
-    for y in 0..pxby_screen::HEIGHT as i32 {
-        for x in 0..pxby_screen::WIDTH as i32 {
-            let c = Rgb888::from(card.display.get_pixel(Point::new(x, y)));
-            card_rgba.extend_from_slice(&[c.r(), c.g(), c.b(), 255]);
-        }
-    }
+    let card_pixels = card_rgba(&card);
 
-    let (_server, url) = serve();
+    // The completion items come from a dataset of the test helpers (`pxby serve --data`).
+    let data_dir = tempfile::tempdir().unwrap();
+    let data = common::test_dataset(data_dir.path(), "d.pxds", &[10, 11, 20], 32);
+    let (_server, url) = serve(&["--data".as_ref(), data.as_os_str()]);
     let profile = tempfile::tempdir().unwrap();
     let driver = Driver::start(profile.path());
     let t0 = Instant::now();
@@ -221,7 +267,7 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
     assert_eq!(tokens, hex(&card.tokens), "token streams differ");
     let canvas = result["canvas"].as_str().unwrap();
     assert!(
-        canvas == hex(&card_rgba),
+        canvas == hex(&card_pixels),
         "the canvas differs from the card's screen"
     );
     let n = card.tokens.len() as f64;
@@ -235,6 +281,22 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
         1000.0 * n / model_ms,
         result["firstTokenMs"].as_f64().unwrap(),
         wall.as_secs_f64() * 1000.0,
+    );
+
+    // The same run natively, in this process: printed, never asserted (machines are shared).
+    let (native, native_model) = native_speed(tokens);
+    let (browser, browser_model) = (1000.0 * n / ms, 1000.0 * n / model_ms);
+    eprintln!(
+        "native, in this process ({}): {native:.0} tokens/s (model alone {native_model:.0}); \
+         browser {browser:.0} tokens/s (model alone {browser_model:.0}): native/browser = {:.2}x \
+         (model alone {:.2}x)",
+        if cfg!(debug_assertions) {
+            "an unoptimized test build: run with --release for a fair ratio"
+        } else {
+            "release build"
+        },
+        native / browser,
+        native_model / browser_model,
     );
 
     let first_token_ms = result["firstTokenMs"].as_f64().unwrap();
@@ -287,6 +349,45 @@ fn the_page_generates_the_cards_tokens_and_pixels_and_refuses_bad_input() {
     driver.script("document.getElementById('go').click(); return null;");
     let again = driver.wait_for("window.pxbyResult");
     assert_eq!(again["tokens"].as_str(), Some(tokens));
+
+    // Completion of validation item 10 from its header and first 2 rows: the host's tokens and
+    // screen, byte for byte; the original is drawn beside it.
+    let ds = pxby_data::dataset::Dataset::read(&data).unwrap();
+    let item = ds.get(10).unwrap();
+    let n = pxby_screen::demo::completion_prompt(&item.tokens, 2).unwrap();
+    let host =
+        pxby_tools::card::render_prompt(&model, &Options { size: None, ..opts }, &item.tokens[..n])
+            .unwrap();
+    driver.post(
+        "url",
+        &json!({"url": format!(
+            "{url}?seed=1&temperature=0.8&topk=8&window=64&max=1200&item=10&rows=2&autorun=complete"
+        )}),
+    );
+    let completed = driver.wait_for("window.pxbyResult");
+    assert_eq!(completed["error"], Value::Null, "{completed}");
+    assert_eq!(
+        completed["tokens"].as_str().unwrap(),
+        hex(&host.tokens),
+        "completion token streams differ"
+    );
+    assert!(
+        completed["canvas"].as_str().unwrap() == hex(&card_rgba(&host)),
+        "the completion's canvas differs from the host card's screen"
+    );
+    let original_shown = driver.script("return !document.getElementById('original-box').hidden;");
+    assert_eq!(original_shown, Value::Bool(true));
+    // Too many rows are clamped to the item's height in the field.
+    driver.post(
+        "url",
+        &json!({"url": format!("{url}?item=20&rows=99&autorun=complete")}),
+    );
+    let all_rows = driver.wait_for("window.pxbyResult");
+    assert_eq!(all_rows["error"], Value::Null, "{all_rows}");
+    assert_eq!(
+        driver.script("return document.getElementById('rows').value;"),
+        json!("4")
+    );
 
     // Absurd control values: numbers are clamped into range (and shown so), a seed that is not
     // a whole number in u64 is refused.

@@ -706,8 +706,24 @@ pub struct GenerateArgs {
     pub model: Option<PathBuf>,
     /// Prompt: a sprite size header such as "(25, 22)", each side 1..=32; the sprite and its
     /// description follow. Without it the model writes the header too.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", conflicts_with = "complete")]
     pub prompt: Option<String>,
+    /// Completion: take validation item ID (id % 10 == 0) of --data, keep its header and its
+    /// first --rows sprite rows as the prompt, and let the model finish the sprite and write the
+    /// caption. The completion's card goes to --out, the original item's card (same screen,
+    /// drawn from the dataset's tokens) to --original-out.
+    #[arg(long, value_name = "ID", requires_all = ["rows", "data"])]
+    pub complete: Option<u32>,
+    /// With --complete: how many of the item's sprite rows to keep (0 keeps only the header).
+    #[arg(long, value_name = "K", requires = "complete")]
+    pub rows: Option<usize>,
+    /// With --complete: the dataset file (`pxby dataset build --out`).
+    #[arg(long, value_name = "DATASET", requires = "complete")]
+    pub data: Option<PathBuf>,
+    /// With --complete: the original item's card PNG. Default: beside --out, named
+    /// `<out>-original.png` (e.g. card.png and card-original.png).
+    #[arg(long, value_name = "PNG", requires = "complete")]
+    pub original_out: Option<PathBuf>,
     /// Seed of the sampler (the same seed gives the same card on every machine and on the
     /// handheld).
     #[arg(long, default_value_t = 1)]
@@ -788,7 +804,11 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         )
         .into());
     }
-    refuse_overwriting_inputs(&args.out, args.model.iter())?;
+    let completion = match (args.complete, args.rows, &args.data) {
+        (Some(id), Some(rows), Some(data)) => Some(completion(args, id, rows, data)?),
+        _ => None,
+    };
+    refuse_overwriting_inputs(&args.out, args.model.iter().chain(args.data.iter()))?;
     let (bytes, name) = model_bytes(args.model.as_deref())?;
     let model = load_model(&name, &bytes)?;
     let opts = Options {
@@ -805,7 +825,10 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         size,
         ..Options::default()
     };
-    let card = pxby_tools::card::render(&model, &opts)?;
+    let card = match &completion {
+        None => pxby_tools::card::render(&model, &opts)?,
+        Some(c) => pxby_tools::card::render_prompt(&model, &opts, &c.item[..c.prompt])?,
+    };
     card.save_png(&args.out, args.scale)?;
     let text = card.text();
     println!("{}", text.header);
@@ -816,7 +839,106 @@ pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
         card.tokens.len(),
         args.out.display()
     );
+    if let Some(c) = &completion {
+        let original = pxby_tools::card::draw_stream(&c.item, &format!("original #{}", c.id));
+        original.save_png(&c.original_out, args.scale)?;
+        println!("original: {}", original.text().caption);
+        eprintln!(
+            "completion of item {} from its header and {} of {} rows ({} prompt tokens); \
+             the original's card written to {}",
+            c.id,
+            c.rows,
+            c.height,
+            c.prompt,
+            c.original_out.display()
+        );
+    }
     Ok(())
+}
+
+/// What `pxby generate --complete` starts from.
+struct Completion {
+    id: u32,
+    rows: usize,
+    height: u16,
+    /// The item's whole token stream.
+    item: Vec<u8>,
+    /// Tokens of the prompt: the header and the first `rows` rows.
+    prompt: usize,
+    original_out: PathBuf,
+}
+
+/// Checks `--complete ID --rows K --data DATASET` and finds the prompt.
+fn completion(
+    args: &GenerateArgs,
+    id: u32,
+    rows: usize,
+    data: &Path,
+) -> Result<Completion, CliError> {
+    if args.free {
+        return Err(
+            "--complete runs structured generation (the prompt follows the layout); \
+                    leave out --free"
+                .into(),
+        );
+    }
+    let original_out = args.original_out.clone().unwrap_or_else(|| {
+        let stem = args.out.file_stem().unwrap_or_default().to_string_lossy();
+        args.out.with_file_name(format!("{stem}-original.png"))
+    });
+    if original_out == args.out {
+        return Err("--original-out and --out name the same file".into());
+    }
+    refuse_overwriting_inputs(
+        &original_out,
+        args.model.iter().chain([&data.to_path_buf()]),
+    )?;
+    let ds = read_dataset(data)?;
+    let Some(item) = ds.get(id) else {
+        return Err(format!("{}: no item with id {id}", data.display()).into());
+    };
+    if !item.is_validation() {
+        return Err(format!(
+            "item {id} is in the training split; --complete takes a validation item \
+             (id % 10 == 0, e.g. {}), which the model never saw",
+            ds.split(Split::Val)
+                .take(3)
+                .map(|i| i.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into());
+    }
+    if rows > usize::from(item.height) {
+        return Err(format!(
+            "--rows {rows}: the sprite of item {id} ({}) has only {} rows",
+            item.name, item.height
+        )
+        .into());
+    }
+    let max_side = u16::from(pxby_core::generate::Options::default().max_side);
+    if item.height > max_side || item.width > max_side {
+        return Err(format!(
+            "item {id} is {}x{}: larger than the {max_side}x{max_side} sprites the handheld \
+             generates",
+            item.height, item.width
+        )
+        .into());
+    }
+    let prompt = pxby_screen::demo::completion_prompt(&item.tokens, rows).ok_or_else(|| {
+        format!(
+            "{}: item {id}'s tokens do not follow the layout",
+            data.display()
+        )
+    })?;
+    Ok(Completion {
+        id,
+        rows,
+        height: item.height,
+        item: item.tokens.clone(),
+        prompt,
+        original_out,
+    })
 }
 
 #[cfg(test)]

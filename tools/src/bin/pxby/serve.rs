@@ -13,11 +13,25 @@ pub struct ServeArgs {
     /// Address to listen on (the default is this machine only).
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
+    /// Offer the page's completion items from this dataset (`pxby dataset build --out`) instead
+    /// of those bundled at build time (`PXBY_DATASET`).
+    #[arg(long, value_name = "DATASET")]
+    pub data: Option<std::path::PathBuf>,
 }
 
 /// Serves the page until the process is stopped.
 pub fn run(args: &ServeArgs) -> Result<(), crate::cli::CliError> {
-    let server = pxby_tools::serve::Server::bind(SocketAddr::new(args.host, args.port))?;
+    let items = match &args.data {
+        None => None,
+        Some(path) => Some(pxby_tools::bundle::items_json(
+            &pxby_data::dataset::Dataset::read(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        )),
+    };
+    let mut server = pxby_tools::serve::Server::bind(SocketAddr::new(args.host, args.port))?;
+    if let Some(items) = items {
+        server = server.with_items(items);
+    }
     println!(
         "pxby serve: open http://{}/ in a browser (Ctrl-C stops)",
         server.addr()
