@@ -91,6 +91,15 @@ impl Requant {
     #[inline(always)]
     pub fn to_i16_checked(self, dot: i32, bias: i32) -> i16 {
         let a = dot.saturating_add(bias);
+        // 32-bit targets without SMMUL-class instructions (Cortex-M0): `i64` products are a
+        // library call there, so two 16-bit halves instead.
+        if cfg!(target_pointer_width = "32")
+            && !pxby_dsp::USES_DSP_INSTRUCTIONS
+            && (17..=46).contains(&self.shift)
+        {
+            let v = requant_halves(a, self.multiplier, self.shift);
+            return v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+        }
         // On 64-bit targets the `i64` product is one instruction and needs no special case.
         if cfg!(target_pointer_width = "32") && (17..=47).contains(&self.shift) {
             let m = self.multiplier.wrapping_shl(16);
@@ -109,6 +118,20 @@ impl Requant {
     pub fn to_i16(self, acc: i64) -> i16 {
         sat16(self.apply(acc))
     }
+}
+
+/// `⌊(a·M + 2^(n−1)) / 2^n⌋` for `M` in `1..2^15` and `n` in `17..=46` with 32-bit
+/// arithmetic only (the same value as [`Requant::apply`]): with `a = a_h·2^16 + a_l`
+/// (`a_l` in `0..2^16`), it is `⌊(a_h·M + ⌊a_l·M / 2^16⌋ + 2^(n−17)) / 2^(n−16)⌋` — adding
+/// a multiple of `2^16` commutes with the floor — and every term stays below `2^31`
+/// (`|a_h·M| < 2^30`, `2^(n−17) ≤ 2^29`). For the Cortex-M0, which has no 32 × 32 → 64-bit
+/// multiply.
+#[inline(always)]
+pub fn requant_halves(a: i32, multiplier: i32, shift: u32) -> i32 {
+    let (ah, al) = (a >> 16, a & 0xFFFF);
+    let low = ((al * multiplier) as u32 >> 16) as i32;
+    let k = shift.wrapping_sub(16) & 31;
+    (ah * multiplier + low + (1 << (k.wrapping_sub(1) & 31))) >> k
 }
 
 /// Saturates to `i16`.
@@ -263,6 +286,11 @@ mod tests {
                 };
                 let want = q.to_i16(i64::from(dot) + i64::from(bias));
                 assert_eq!(q.to_i16_checked(dot, bias), want, "{q:?} {dot} {bias}");
+                if (17..=46).contains(&shift) {
+                    let a = dot.saturating_add(bias);
+                    let v = requant_halves(a, multiplier, shift);
+                    assert_eq!(i64::from(v), q.apply(i64::from(a)), "{q:?} {a}");
+                }
             }
         }
     }

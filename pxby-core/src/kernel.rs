@@ -188,6 +188,33 @@ fn dots2_fixed<const R2: usize, const PW: usize>(w: &[u8], pairs: &[u32; PW], ou
     }
 }
 
+/// [`Activations::dots`] by [`dot4_i8_i16_shared`] for rows of `N` columns (`R4 = 4·N` bytes
+/// per block of four rows), with loops of a fixed length that LLVM unrolls completely; the
+/// rows after the last whole block go one at a time.
+#[inline(always)]
+pub fn dots4_shared_fixed<const R4: usize, const N: usize>(
+    w: &[u8],
+    x: &[i16; N],
+    out: &mut [i32],
+) {
+    let (o4, orest) = out.as_chunks_mut::<4>();
+    let (blocks, rest) = w.as_chunks::<R4>();
+    for (o, b) in o4.iter_mut().zip(blocks) {
+        let rows = b.as_chunks::<N>().0;
+        let mut a = [0i32; 4];
+        for i in 0..N {
+            let v = i32::from(x[i]);
+            for (acc, r) in a.iter_mut().zip(rows) {
+                *acc += i32::from(r[i] as i8) * v;
+            }
+        }
+        *o = a;
+    }
+    for (o, r) in orest.iter_mut().zip(rest.chunks(N)) {
+        *o = dot_i8_i16_pairs(r, x);
+    }
+}
+
 /// Writes the SMLAD pairs of `x`'s whole blocks of four into `out` (two words per block) and
 /// returns them; empty if `out` is too short.
 pub fn pack_pairs<'o>(x: &[i16], out: &'o mut [u32]) -> &'o [u32] {
@@ -262,6 +289,16 @@ impl<'a> Activations<'a> {
         }
         if let Some(p) = self.pairs.first_chunk::<8>().filter(|_| cols == 16) {
             return dots2_fixed::<32, 8>(w, p, out);
+        }
+        // 32-bit Arm without the DSP instructions (Cortex-M0): four rows sharing each
+        // activation load, unrolled for the paper's widths.
+        if cfg!(target_arch = "arm") && self.pairs.is_empty() {
+            if let Some(x) = x.first_chunk::<32>().filter(|_| cols == 32) {
+                return dots4_shared_fixed::<128, 32>(w, x, out);
+            }
+            if let Some(x) = x.first_chunk::<16>().filter(|_| cols == 16) {
+                return dots4_shared_fixed::<64, 16>(w, x, out);
+            }
         }
         if !self.pairs.is_empty() {
             let (tx, (o2, orest)) = (&x[n..], out.as_chunks_mut::<2>());
@@ -424,6 +461,14 @@ mod tests {
             Activations::with_pairs(&x, &mut p).dots(&w, cols, &mut a);
             Activations { x: &x, pairs: &[] }.dots(&w, cols, &mut b);
             assert_eq!((&a, &b), (&want, &want), "{rows}x{cols}");
+            // The Cortex-M0's unrolled kernel.
+            let mut m0 = std::vec![0i32; rows];
+            match cols {
+                32 => dots4_shared_fixed::<128, 32>(&w, x.first_chunk().unwrap(), &mut m0),
+                16 => dots4_shared_fixed::<64, 16>(&w, x.first_chunk().unwrap(), &mut m0),
+                _ => m0.clone_from(&want),
+            }
+            assert_eq!(m0, want, "M0 {rows}x{cols}");
             // Fewer outputs than the matrix has rows: the first rows only.
             let mut c = std::vec![0i32; rows.saturating_sub(2) | 1];
             if c.len() <= rows {
