@@ -13,11 +13,11 @@
 //! - RAM: the big arrays are a separate [`Buffers`] that the generator borrows, so firmware can
 //!   keep them in a `.bss` static or one stack frame and nothing 30 KB large is ever moved:
 //!   `4·W·D` (embedding ring) + `4·W·S` (layer buffer) + `4·5·S` (gates, cell) + 452 (logits)
-//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. Integer models use
-//!   the same arrays as `i16` / `i32` (safe casts with `bytemuck`): the projection ring
-//!   (`W × 4·d_state`) in the embedding ring, which needs `D ≥ 2·d_state`
-//!   ([`crate::Error::Capacity`] otherwise), the layer buffer and one embedding in the layer
-//!   buffer, cell state and one hidden row in the work array, `i32` logits in the logits. The
+//!   bytes — 30,020 for `Buffers<64>` (PAPER_BEST), [`Buffers::BYTES`]. Integer models run
+//!   in their own [`IntBuffers`] ([`Generator::with_int_buffers`]: the projection ring, the
+//!   first layer's reverse outputs, the LSTM work values, one embedding and `i32` logits —
+//!   19,752 bytes for `IntBuffers<64>`), or in a [`Buffers`] whose arrays are then used as
+//!   `i16` / `i32` (safe casts with `bytemuck`; [`crate::Error::Capacity`] if they do not fit). The
 //!   generator value itself (cursor, PRNG, grammar, references) is [`Generator::STATE_BYTES`] (a few hundred
 //!   bytes); [`Generator::RAM_BYTES`] is the sum.
 //!
