@@ -108,6 +108,19 @@ impl Requant {
             let v = hi.wrapping_add(1 << ((k - 1) & 31)) >> k;
             return v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         }
+        if cfg!(target_pointer_width = "32") {
+            return self.to_i16_wide(a);
+        }
+        let p = i64::from(a) * i64::from(self.multiplier);
+        let round = 1i64 << (self.shift.wrapping_sub(1) & 63);
+        sat16((p.wrapping_add(round)) >> (self.shift & 63))
+    }
+
+    /// The `i64` case of [`Requant::to_i16_checked`] on 32-bit targets (shifts outside the
+    /// usual range): out of line, so that the hot loops keep their registers.
+    #[cold]
+    #[inline(never)]
+    fn to_i16_wide(self, a: i32) -> i16 {
         let p = i64::from(a) * i64::from(self.multiplier);
         let round = 1i64 << (self.shift.wrapping_sub(1) & 63);
         sat16((p.wrapping_add(round)) >> (self.shift & 63))
@@ -202,7 +215,7 @@ pub fn isqrt(v: u64) -> u64 {
 pub fn lookup(table: &[u8], x: i32) -> i16 {
     const LO: i32 = -(8 << GATE_BITS);
     let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
-    let (i, f) = (u >> 7, (u & 127) as i32);
+    let (i, f) = ((u >> 7) & 255, (u & 127) as i32);
     let Some(&b) = table.get(2 * i..).and_then(|t| t.first_chunk::<4>()) else {
         return 0;
     };
@@ -210,6 +223,17 @@ pub fn lookup(table: &[u8], x: i32) -> i16 {
     let pair = u32::from_le_bytes(b);
     let y0 = i32::from(pair as u16 as i16);
     let y1 = i32::from((pair >> 16) as u16 as i16);
+    (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
+}
+
+/// [`lookup`] of a table already read as `i16` values (the same result, without byte
+/// assembly or bounds checks).
+#[inline(always)]
+pub fn lookup_i16(table: &[i16; TABLE_LEN], x: i32) -> i16 {
+    const LO: i32 = -(8 << GATE_BITS);
+    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
+    let (i, f) = ((u >> 7) & 255, (u & 127) as i32);
+    let (y0, y1) = (i32::from(table[i]), i32::from(table[i + 1]));
     (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
 }
 
@@ -333,6 +357,15 @@ mod tests {
         // Inside the table's [-8, 8): interpolation error only (beyond it the clamp adds at most
         // 1 - σ(8) = 3.4e-4).
         assert!(worst.0 < 1e-4 && worst.1 < 5e-4, "{worst:?}");
+        // The `i16` view gives the same values everywhere, the clamps included.
+        let words = |b: &[u8; 2 * TABLE_LEN]| -> [i16; TABLE_LEN] {
+            core::array::from_fn(|i| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]))
+        };
+        let (sw, tw) = (words(&s), words(&t));
+        for x in (-40_000i32..40_000).chain([i32::MIN, i32::MAX]) {
+            assert_eq!(lookup_i16(&sw, x), lookup(&s, x), "{x}");
+            assert_eq!(lookup_i16(&tw, x), lookup(&t, x), "{x}");
+        }
         assert_eq!(lookup(&[0u8; 10], 0), 0);
     }
 }

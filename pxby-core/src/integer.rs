@@ -45,12 +45,12 @@ use crate::config::{Direction, Embed, LstmPart, Slot};
 use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
-    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, div_round, isqrt, lookup, sat16,
-    shift_round, shift_round32,
+    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, TABLE_LEN, div_round, isqrt, lookup,
+    lookup_i16, sat16, shift_round, shift_round32,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::kernel::{Activations, pairs_len};
-use crate::model::{Model, conv_taps};
+use crate::model::Model;
 use crate::quant::Tensor;
 use crate::vocab::VOCAB_SIZE;
 use crate::weights::LstmWeights;
@@ -66,6 +66,29 @@ const DOT_CHUNK: usize = 32;
 /// (longer ones use the portable kernel).
 const PAIRS_MAX: usize = pairs_len(64);
 
+/// The 49 taps of PxByEmbed's 3x3 convolution that land inside the 3x3 context, as
+/// `(output cell, kernel index, input cell)` ([`crate::model::conv_taps`] of every cell, in one constant
+/// table so that the integer loop has no index arithmetic; integer sums do not depend on the
+/// order).
+const CONV_TAPS: [(u8, u8, u8); 49] = {
+    let mut taps = [(0u8, 0u8, 0u8); 49];
+    let (mut n, mut p) = (0, 0);
+    while p < 9 {
+        let (pr, pc) = (p / 3, p % 3);
+        let mut k = 0;
+        while k < 9 {
+            let (r, c) = (pr + k / 3, pc + k % 3);
+            if r >= 1 && r <= 3 && c >= 1 && c <= 3 {
+                taps[n] = (p as u8, k as u8, ((r - 1) * 3 + (c - 1)) as u8);
+                n += 1;
+            }
+            k += 1;
+        }
+        p += 1;
+    }
+    taps
+};
+
 /// An integer matrix and its bias, cut into slices once per layer for the hot loops.
 #[derive(Clone, Copy)]
 struct Rows<'a> {
@@ -74,6 +97,18 @@ struct Rows<'a> {
     mult: &'a [u8],
     shift: &'a [u8],
     bias: &'a [u8],
+    /// The multipliers and biases read as `i16` / `i32` when their bytes are aligned (the
+    /// usual case: the file's sections are 4-aligned), else `None` (read byte by byte).
+    words: Option<(&'a [i16], &'a [i32])>,
+}
+
+/// Bytes as little-endian values of `T` when they are aligned for it (and the target is
+/// little-endian), else `None`.
+fn aligned_words<T: bytemuck::Pod>(bytes: &[u8]) -> Option<&[T]> {
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    bytemuck::try_cast_slice(bytes).ok()
 }
 
 impl<'a> Rows<'a> {
@@ -86,6 +121,7 @@ impl<'a> Rows<'a> {
             mult,
             shift,
             bias,
+            words: aligned_words(mult).zip(aligned_words(bias)),
         }
     }
 
@@ -101,18 +137,18 @@ impl<'a> Rows<'a> {
             let (r0, n) = (k * DOT_CHUNK, out.len());
             let dots = &mut dots[..n];
             x.dots(self.w.get(r0 * c..).unwrap_or(&[]), c, dots);
-            let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
             let shift = self.shift.get(r0..).unwrap_or(&[]);
-            let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
-            for ((((o, &d), m), &sh), b) in
-                out.iter_mut().zip(&*dots).zip(mult).zip(shift).zip(bias)
-            {
-                let q = Requant {
-                    multiplier: i32::from(i16::from_le_bytes(*m)),
-                    shift: u32::from(sh),
-                };
-                let v = q.to_i16_checked(d, i32::from_le_bytes(*b));
-                *o = sat16(i64::from(*o) + i64::from(v));
+            if let Some((mult, bias)) = self.words {
+                let (mult, bias) = (mult.get(r0..).unwrap_or(&[]), bias.get(r0..).unwrap_or(&[]));
+                requant_add_rows(out, dots, mult, shift, bias);
+            } else {
+                let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
+                let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
+                for ((((o, &d), m), &sh), b) in
+                    out.iter_mut().zip(&*dots).zip(mult).zip(shift).zip(bias)
+                {
+                    requant_add(o, d, i16::from_le_bytes(*m), sh, i32::from_le_bytes(*b));
+                }
             }
         }
     }
@@ -141,6 +177,26 @@ impl<'a> Rows<'a> {
         };
         q.to_i16(i64::from(dot) + i64::from(b))
     }
+}
+
+/// [`requant_add`] of each row (aligned multipliers and biases). A function of its own, so
+/// that its loop gets the registers to itself (on a Cortex-M0 it otherwise spills).
+#[inline(never)]
+fn requant_add_rows(out: &mut [i16], dots: &[i32], mult: &[i16], shift: &[u8], bias: &[i32]) {
+    for ((((o, &d), &m), &sh), &b) in out.iter_mut().zip(dots).zip(mult).zip(shift).zip(bias) {
+        requant_add(o, d, m, sh, b);
+    }
+}
+
+/// `o = sat16(o + R(dot + bias))` with `R` the row's multiplier and shift (checked at load).
+#[inline(always)]
+fn requant_add(o: &mut i16, dot: i32, multiplier: i16, shift: u8, bias: i32) {
+    let q = Requant {
+        multiplier: i32::from(multiplier),
+        shift: u32::from(shift),
+    };
+    let v = q.to_i16_checked(dot, bias);
+    *o = (i32::from(*o) + i32::from(v)).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
 }
 
 impl<'a> Model<'a> {
@@ -247,14 +303,18 @@ impl<'a> Model<'a> {
             let (conv_w, conv_b) = (w.get(Slot::ConvWeight), w.get(Slot::ConvBias));
             for ch in 0..e {
                 let row = conv_w.row_i8(ch);
-                for pos in 0..9 {
-                    let mut acc = 0i32;
-                    for ci in 0..e {
-                        for (k, q) in conv_taps(pos) {
-                            let wv = row.get(ci * 9 + k).map_or(0, |&b| b as i8);
-                            acc += i32::from(wv) * i32::from(x[ci * 9 + q]);
-                        }
+                let mut accs = [0i32; 9];
+                for (wk, xq) in row.chunks_exact(9).zip(x.chunks_exact(9)) {
+                    let (Some(wk), Some(xq)) = (wk.first_chunk::<9>(), xq.first_chunk::<9>())
+                    else {
+                        continue;
+                    };
+                    for &(pos, k, q) in &CONV_TAPS {
+                        accs[pos as usize] +=
+                            i32::from(wk[k as usize] as i8) * i32::from(xq[q as usize]);
                     }
+                }
+                for (pos, &acc) in accs.iter().enumerate() {
                     let cv = conv_w
                         .requant(ch)
                         .to_i16(i64::from(acc) + i64::from(conv_b.int_at(ch)));
@@ -478,7 +538,21 @@ struct Step<'a> {
     hh: Rows<'a>,
     sigmoid: &'a [u8],
     tanh: &'a [u8],
+    /// The two tables read as `i16`, when their bytes allow it (see [`table_words`]).
+    words: Option<(&'a [i16; TABLE_LEN], &'a [i16; TABLE_LEN])>,
     cell_shift: u32,
+}
+
+/// An activation table's bytes as `i16` values when they are 2-aligned, on a little-endian
+/// target: the usual case, since the integer block is 4-aligned in the file and the firmware
+/// embeds the file 4-aligned. (Else [`lookup`] reads the bytes, with the same values.)
+fn table_words(bytes: &[u8]) -> Option<&[i16; TABLE_LEN]> {
+    if cfg!(target_endian = "big") {
+        return None;
+    }
+    bytemuck::try_cast_slice::<u8, i16>(bytes)
+        .ok()
+        .and_then(|t| t.try_into().ok())
 }
 
 impl<'a> Step<'a> {
@@ -487,6 +561,7 @@ impl<'a> Step<'a> {
             hh: Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh)),
             sigmoid: p.sigmoid,
             tanh: p.tanh,
+            words: table_words(p.sigmoid).zip(table_words(p.tanh)),
             cell_shift,
         }
     }
@@ -496,6 +571,24 @@ impl<'a> Step<'a> {
     /// place, and `h = o · tanh(c')` in Q15 into `h`.
     #[inline]
     fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
+        if let Some((s, t)) = self.words {
+            self.update_with(gates, c, h, |x| lookup_i16(s, x), |x| lookup_i16(t, x));
+        } else {
+            let (s, t) = (self.sigmoid, self.tanh);
+            self.update_with(gates, c, h, |x| lookup(s, x), |x| lookup(t, x));
+        }
+    }
+
+    /// [`Step::update`] with the two table lookups given.
+    #[inline(always)]
+    fn update_with(
+        &self,
+        gates: &[i16],
+        c: &mut [i16],
+        h: &mut [i16],
+        sigmoid: impl Fn(i32) -> i16,
+        tanh: impl Fn(i32) -> i16,
+    ) {
         let hid = h.len();
         let cs = self.cell_shift;
         let (gi, rest) = gates.split_at(hid);
@@ -504,10 +597,10 @@ impl<'a> Step<'a> {
         for (((((c, h), &gi), &gf), &gg), &go) in
             c.iter_mut().zip(h).zip(gi).zip(gf).zip(gg).zip(go)
         {
-            let i = i32::from(lookup(self.sigmoid, i32::from(gi)));
-            let f = i32::from(lookup(self.sigmoid, i32::from(gf)));
-            let g = i32::from(lookup(self.tanh, i32::from(gg)));
-            let o = i32::from(lookup(self.sigmoid, i32::from(go)));
+            let i = i32::from(sigmoid(i32::from(gi)));
+            let f = i32::from(sigmoid(i32::from(gf)));
+            let g = i32::from(tanh(i32::from(gg)));
+            let o = i32::from(sigmoid(i32::from(go)));
             // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs. Every product is below 2^30 in
             // magnitude (i16 × i16), so `i32` holds them exactly.
             let cn = shift_round32(f * i32::from(*c), HIDDEN_BITS)
@@ -520,9 +613,24 @@ impl<'a> Step<'a> {
             } else {
                 cn << (GATE_BITS - cs)
             };
-            let th = i32::from(lookup(self.tanh, c_gate));
+            let th = i32::from(tanh(c_gate));
             *h = shift_round32(o * th, HIDDEN_BITS).clamp(i32::from(i16::MIN), i32::from(i16::MAX))
                 as i16;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CONV_TAPS;
+    use crate::model::conv_taps;
+
+    /// The integer path's tap table lists the f32 path's taps, cell by cell.
+    #[test]
+    fn conv_tap_table_matches_the_taps() {
+        let want: std::vec::Vec<(u8, u8, u8)> = (0..9)
+            .flat_map(|p| conv_taps(p).map(move |(k, q)| (p as u8, k as u8, q as u8)))
+            .collect();
+        assert_eq!(CONV_TAPS.to_vec(), want);
     }
 }
