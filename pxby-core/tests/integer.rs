@@ -520,3 +520,26 @@ fn int_buffers_generate_the_same_stream_in_less_ram() {
         Err(Error::Capacity)
     ));
 }
+
+/// The integer path reads aligned multipliers, biases and tables as words and unaligned ones
+/// byte by byte: a file loaded at every offset from a 4-aligned start (0 to 3 bytes in) gives
+/// the same logits.
+#[test]
+fn file_alignment_does_not_change_the_logits() {
+    let mut rng = Rng(77);
+    for (i, cfg) in configs().iter().enumerate() {
+        let calib: Vec<Vec<Context>> = (0..4).map(|_| random_contexts(&mut rng, 16)).collect();
+        let (_, q, _) = pair(cfg, 900 + i as u64, &calib);
+        let ctxs = random_contexts(&mut rng, 12);
+        // A u32 buffer is 4-aligned; the file starts `offset` bytes into it.
+        let mut words = vec![0u32; q.len() / 4 + 2];
+        let mut want = None;
+        for offset in 0..4 {
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
+            bytes[offset..offset + q.len()].copy_from_slice(&q);
+            let model = Model::from_bytes(&bytes[offset..offset + q.len()]).unwrap();
+            let got = int_logits(&model, &ctxs);
+            assert_eq!(*want.get_or_insert(got), got, "{cfg:?}, offset {offset}");
+        }
+    }
+}
