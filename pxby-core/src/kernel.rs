@@ -1,8 +1,10 @@
 //! The integer dot-product kernels of the integer path: int8 weights (as bytes) times int16
 //! activations into `i32` accumulators. Integer addition is exact and associative, so every
 //! loop shape below gives the same sums, and the shape is chosen per target:
-//! - x86_64 and wasm32: [`dot_i8_i16_lanes`], blocks of 16 that LLVM turns into sign extension
-//!   plus `pmaddwd` (x86_64, checked in the assembly) or `i32x4.dot_i16x8_s` with simd128;
+//! - x86_64 and wasm32: [`dot_i8_i16_fixed`] for the paper's rows of 16 and 32 columns (one
+//!   straight-line block per row: sign extension, `pmaddwd`, one horizontal sum), else
+//!   [`dot_i8_i16_lanes`], blocks of 16; LLVM turns both into `pmaddwd` (x86_64, checked in the
+//!   assembly) or `i32x4.dot_i16x8_s` with simd128;
 //! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions): [`dot4_i8_pairs`],
 //!   four rows at a time, each word of four weights split by SXTB16 and multiplied by SMLAD
 //!   against the activations stored once as pairs ([`Activations`]);
@@ -215,6 +217,25 @@ pub fn dots4_shared_fixed<const R4: usize, const N: usize>(
     }
 }
 
+/// [`Activations::dots`] for rows of `N` columns, one row at a time by [`dot_i8_i16_fixed`].
+#[inline(always)]
+pub fn dots_fixed<const N: usize>(w: &[u8], x: &[i16; N], out: &mut [i32]) {
+    for (o, r) in out.iter_mut().zip(w.as_chunks::<N>().0) {
+        *o = dot_i8_i16_fixed(r, x);
+    }
+}
+
+/// [`dot_i8_i16`] of exactly `N` values, a loop of a fixed length (unrolled and vectorised
+/// whole by LLVM).
+#[inline(always)]
+pub fn dot_i8_i16_fixed<const N: usize>(w: &[u8; N], x: &[i16; N]) -> i32 {
+    let mut acc = 0i32;
+    for k in 0..N {
+        acc += i32::from(w[k] as i8) * i32::from(x[k]);
+    }
+    acc
+}
+
 /// Writes the SMLAD pairs of `x`'s whole blocks of four into `out` (two words per block) and
 /// returns them; empty if `out` is too short.
 pub fn pack_pairs<'o>(x: &[i16], out: &'o mut [u32]) -> &'o [u32] {
@@ -289,6 +310,16 @@ impl<'a> Activations<'a> {
         }
         if let Some(p) = self.pairs.first_chunk::<8>().filter(|_| cols == 16) {
             return dots2_fixed::<32, 8>(w, p, out);
+        }
+        // Elsewhere (x86_64, wasm32): one row at a time with loops of a fixed length, which
+        // LLVM turns into straight-line `pmaddwd` code with one horizontal sum per row.
+        if !cfg!(target_arch = "arm") {
+            if let Some(x) = x.first_chunk::<32>().filter(|_| cols == 32) {
+                return dots_fixed::<32>(w, x, out);
+            }
+            if let Some(x) = x.first_chunk::<16>().filter(|_| cols == 16) {
+                return dots_fixed::<16>(w, x, out);
+            }
         }
         // 32-bit Arm without the DSP instructions (Cortex-M0): four rows sharing each
         // activation load, unrolled for the paper's widths.
