@@ -107,8 +107,15 @@ fn draw_figure2(root: &Area<'_>, series: &[Series<'_>]) -> std::result::Result<(
             }
         }
         if text && !series.is_empty() {
+            // Where the curves are not: top right of the falling loss, bottom right of the
+            // rising accuracy and F1.
+            let corner = match curve {
+                Curve::Loss => SeriesLabelPosition::UpperRight,
+                Curve::Accuracy | Curve::F1 => SeriesLabelPosition::LowerRight,
+            };
             chart
                 .configure_series_labels()
+                .position(corner)
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 13))
