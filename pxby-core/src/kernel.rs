@@ -8,8 +8,9 @@
 //! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions): [`dot4_i8_pairs`],
 //!   four rows at a time, each word of four weights split by SXTB16 and multiplied by SMLAD
 //!   against the activations stored once as pairs ([`Activations`]);
-//! - other 32-bit Arm (Cortex-M0): [`dot4_i8_i16_shared`], one loop loading each activation
-//!   once for four rows.
+//! - other 32-bit Arm (Cortex-M0): `pxby_dsp::dots4_i8_i16`, an assembly loop over blocks of
+//!   four rows with its accumulators in registers, when the activations are word-aligned;
+//!   else [`dot4_i8_i16_shared`], one loop loading each activation once for four rows.
 //!
 //! No `unsafe` here: the two instructions come from `pxby-dsp` as safe functions, and on every
 //! other target they are plain Rust with the same results, so the unit tests run the Armv7E-M
@@ -324,6 +325,14 @@ impl<'a> Activations<'a> {
         // 32-bit Arm without the DSP instructions (Cortex-M0): four rows sharing each
         // activation load, unrolled for the paper's widths.
         if cfg!(target_arch = "arm") && self.pairs.is_empty() {
+            // The assembly loop of `pxby_dsp` (whole blocks of four rows, activations
+            // word-aligned: the generator's buffers are).
+            if pxby_dsp::USES_M0_LOOP
+                && bytemuck::try_cast_slice::<i16, u32>(x)
+                    .is_ok_and(|xw| pxby_dsp::dots4_i8_i16(w, cols, xw, out))
+            {
+                return;
+            }
             if let Some(x) = x.first_chunk::<32>().filter(|_| cols == 32) {
                 return dots4_shared_fixed::<128, 32>(w, x, out);
             }

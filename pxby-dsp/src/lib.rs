@@ -1,12 +1,15 @@
-//! The two Cortex-M DSP instructions behind the integer LSTM kernels of `pxby-core`, as safe
-//! functions that give the same result on every target:
+//! The two Cortex-M DSP instructions behind the integer LSTM kernels of `pxby-core`, and the
+//! Cortex-M0's dot-product loop, as safe functions that give the same result on every target:
 //! - [`sxtb16`] / [`sxtb16_ror8`]: the even / odd bytes of a word, sign-extended to two `i16`
 //!   halves;
-//! - [`smlad`]: two 16 × 16-bit products added to an accumulator.
+//! - [`smlad`]: two 16 × 16-bit products added to an accumulator;
+//! - [`dots4_i8_i16`]: int8 rows times an int16 vector, four rows at a time (on Armv6-M,
+//!   `cfg(pxby_m0)`, one `asm!` loop in the private module `m0` that keeps its accumulators in
+//!   registers; elsewhere [`portable::dots4_i8_i16`]).
 //!
 //! On Armv7E-M (`thumbv7em-*`, `thumbv8m.main-*`; `cfg(pxby_dsp)` set by the build script) each
-//! is one instruction, written with `asm!` in the private module `arm` — the only `unsafe` code
-//! of the runtime, and it touches no memory. Everywhere else the same functions are plain Rust
+//! is one instruction, written with `asm!` in the private module `arm`, which touches no memory;
+//! with `m0`, the only `unsafe` code of the runtime. Everywhere else the same functions are plain Rust
 //! ([`portable`]), and the tests check the instruction semantics against them.
 //!
 //! With them, four int8 weights `w0..w3` (one little-endian word) times four int16 inputs
@@ -25,6 +28,8 @@
 
 #[cfg(pxby_dsp)]
 mod arm;
+#[cfg(pxby_m0)]
+mod m0;
 pub mod portable;
 
 /// True when this build uses the DSP instructions (`cfg(pxby_dsp)`), false when it uses
@@ -77,8 +82,46 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     }
 }
 
+/// True when [`dots4_i8_i16`] is the Cortex-M0 assembly loop (`cfg(pxby_m0)`), false when it
+/// is [`portable::dots4_i8_i16`].
+pub const USES_M0_LOOP: bool = cfg!(pxby_m0);
+
+/// `out[r] = Σ_c w[r · cols + c] · x_c` (wrapping `i32` sums) for every row `r < out.len()` of
+/// a row-major int8 matrix (as bytes), where `x` holds the int16 vector as little-endian words
+/// of two values (`x_{2k}` in the low half of `x[k]`, `x_{2k+1}` in the high half: the memory
+/// layout of an `[i16]`, viewed as words).
+///
+/// The rows go four at a time: on the Cortex-M0 (`cfg(pxby_m0)`) one assembly loop
+/// ([`USES_M0_LOOP`]), elsewhere [`portable::dots4_i8_i16`]. Returns `false` and leaves `out`
+/// alone unless `cols` is even and at least 2, `x.len() == cols / 2`, `out.len()` is a
+/// non-zero multiple of 4 and `w` holds `out.len()` rows.
+///
+/// ```
+/// let w: Vec<u8> = (0..4 * 6).map(|i| (i as i8 - 12) as u8).collect();
+/// let x = [pxby_dsp::pair(1, -2), pxby_dsp::pair(3, 100), pxby_dsp::pair(-7, 5)];
+/// let mut out = [0i32; 4];
+/// assert!(pxby_dsp::dots4_i8_i16(&w, 6, &x, &mut out));
+/// assert_eq!(out[0], -12 * 1 + -11 * -2 + -10 * 3 + -9 * 100 + -8 * -7 + -7 * 5);
+/// ```
+pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) -> bool {
+    let ok = cols >= 2
+        && cols.is_multiple_of(2)
+        && x.len() == cols / 2
+        && !out.is_empty()
+        && out.len().is_multiple_of(4)
+        && out.len().checked_mul(cols).is_some_and(|n| w.len() >= n);
+    if ok {
+        #[cfg(pxby_m0)]
+        m0::dots4_i8_i16(w, cols, x, out);
+        #[cfg(not(pxby_m0))]
+        portable::dots4_i8_i16(w, cols, x, out);
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -87,6 +130,42 @@ mod tests {
         let w = u32::from_le_bytes([0x80, 0x7f, 0xff, 0x01]);
         assert_eq!(sxtb16(w), pair(-128, -1));
         assert_eq!(sxtb16_ror8(w), pair(127, 1));
+    }
+
+    /// The four-row loop equals plain sums, on random rows and the extreme values.
+    #[test]
+    fn four_row_dots_equal_plain_sums() {
+        let mut s = 0x9e37_79b9u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for (rows, cols) in [(4usize, 2usize), (8, 16), (128, 32), (4, 256), (12, 6)] {
+            let mut w: std::vec::Vec<u8> = (0..rows * cols).map(|_| next() as u8).collect();
+            let mut xv: std::vec::Vec<i16> = (0..cols).map(|_| next() as i16).collect();
+            if cols == 256 {
+                w.fill(0x80);
+                xv.fill(i16::MIN);
+            }
+            let x: std::vec::Vec<u32> = xv.chunks(2).map(|p| pair(p[0], p[1])).collect();
+            let mut out = std::vec![0i32; rows];
+            assert!(dots4_i8_i16(&w, cols, &x, &mut out));
+            for (r, &o) in out.iter().enumerate() {
+                let want: i64 = (0..cols)
+                    .map(|c| i64::from(w[r * cols + c] as i8) * i64::from(xv[c]))
+                    .sum();
+                assert_eq!(i64::from(o), want, "{rows}x{cols} row {r}");
+            }
+        }
+        let mut out = [0i32; 4];
+        assert!(!dots4_i8_i16(&[0; 12], 3, &[0; 1], &mut out), "odd columns");
+        assert!(!dots4_i8_i16(&[0; 7], 2, &[0; 1], &mut out), "short matrix");
+        assert!(
+            !dots4_i8_i16(&[0; 6], 2, &[0; 1], &mut out[..3]),
+            "not four rows"
+        );
     }
 
     #[test]

@@ -22,3 +22,21 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     let hi = i32::from((a >> 16) as u16 as i16) * i32::from((b >> 16) as u16 as i16);
     acc.wrapping_add(lo).wrapping_add(hi)
 }
+
+/// The four-row dot products (see [`crate::dots4_i8_i16`], which checks the lengths): wrapping
+/// `i32` sums, four rows sharing each activation.
+pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) {
+    for (o, block) in out.chunks_exact_mut(4).zip(w.chunks_exact(4 * cols)) {
+        let mut acc = [0i32; 4];
+        for (k, &pair) in x.iter().enumerate() {
+            for (half, v) in [(0, pair as u16 as i16), (1, (pair >> 16) as u16 as i16)] {
+                let c = 2 * k + half;
+                for (r, a) in acc.iter_mut().enumerate() {
+                    let wv = i32::from(block[r * cols + c] as i8);
+                    *a = a.wrapping_add(wv.wrapping_mul(i32::from(v)));
+                }
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}

@@ -68,6 +68,7 @@ pub const INT_WORK_ROWS: usize = 11;
 ///
 /// Size: [`IntBuffers::BYTES`]; 19,752 bytes for `IntBuffers<64>`, 10,536 for
 /// `IntBuffers<32>`.
+#[repr(C)] // the `i32` logits first, so that every `i16` array is word-aligned (M0 kernel)
 pub struct IntBuffers<
     const W: usize = 64,
     const D: usize = 81,
@@ -75,11 +76,11 @@ pub struct IntBuffers<
     const P: usize = 128,
     const H: usize = 16,
 > {
+    pub(super) logits: [i32; VOCAB_SIZE],
     pub(super) ring: [[i16; P]; W],
     pub(super) rev: [[i16; H]; W],
     pub(super) work: [[i16; S]; INT_WORK_ROWS],
     pub(super) embed: [i16; D],
-    pub(super) logits: [i32; VOCAB_SIZE],
 }
 
 impl<const W: usize, const D: usize, const S: usize, const P: usize, const H: usize>
@@ -91,11 +92,11 @@ impl<const W: usize, const D: usize, const S: usize, const P: usize, const H: us
     /// All-zero buffers (usable in a `static`).
     pub const fn new() -> Self {
         IntBuffers {
+            logits: [0; VOCAB_SIZE],
             ring: [[0; P]; W],
             rev: [[0; H]; W],
             work: [[0; S]; INT_WORK_ROWS],
             embed: [0; D],
-            logits: [0; VOCAB_SIZE],
         }
     }
 
