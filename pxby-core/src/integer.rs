@@ -67,9 +67,9 @@ const DOT_CHUNK: usize = 32;
 const PAIRS_MAX: usize = pairs_len(64);
 
 /// The 49 taps of PxByEmbed's 3x3 convolution that land inside the 3x3 context, as
-/// `(output cell, kernel index, input cell)` ([`crate::model::conv_taps`] of every cell, in one constant
-/// table so that the integer loop has no index arithmetic; integer sums do not depend on the
-/// order).
+/// `(output cell, kernel index, input cell)`: [`crate::model::conv_taps`] of every cell, in one
+/// constant table so that the integer loop has no index arithmetic (integer sums do not depend
+/// on the order).
 const CONV_TAPS: [(u8, u8, u8); 49] = {
     let mut taps = [(0u8, 0u8, 0u8); 49];
     let (mut n, mut p) = (0, 0);
@@ -555,12 +555,7 @@ struct Step<'a> {
 /// target: the usual case, since the integer block is 4-aligned in the file and the firmware
 /// embeds the file 4-aligned. (Else [`lookup`] reads the bytes, with the same values.)
 fn table_words(bytes: &[u8]) -> Option<&[i16; TABLE_LEN]> {
-    if cfg!(target_endian = "big") {
-        return None;
-    }
-    bytemuck::try_cast_slice::<u8, i16>(bytes)
-        .ok()
-        .and_then(|t| t.try_into().ok())
+    aligned_words::<i16>(bytes).and_then(|t| t.try_into().ok())
 }
 
 impl<'a> Step<'a> {
