@@ -11,10 +11,13 @@
 #[path = "../qemu/console.rs"]
 mod console;
 mod noscreen;
+#[path = "../qemu/report.rs"]
+mod report;
 #[path = "../qemu/semihost.rs"]
 mod semihost;
 #[path = "../qemu/stack.rs"]
 mod stack;
+#[path = "../qemu/ticks.rs"]
 mod ticks;
 #[path = "../qemu/token_log.rs"]
 mod token_log;
@@ -39,6 +42,9 @@ macro_rules! say {
         semihost::println(format_args!($($arg)*))
     };
 }
+
+/// Instructions per SysTick tick as a fraction (QEMU's nRF51 core clock is 16 MHz: 62.5).
+const TICK_INSTRUCTIONS: (u64, u64) = (125, 2);
 
 /// The one window that fits in 16 KiB (window 64's integer buffers alone take ~20 KB).
 const WINDOW: usize = 32;
@@ -114,38 +120,7 @@ fn main() -> ! {
         say!("error: cannot write {}", what);
         semihost::exit(5)
     }
-    say!(
-        "tokens: {} ({} prompt + {} generated), window {}",
-        logged,
-        run.prompt,
-        run.generated,
-        opts.window
-    );
-    if opts.bench && run.generated > 0 {
-        let per = |t: u64, n: usize| ticks::instructions(t) / n.max(1) as u64;
-        say!(
-            "bench: window={} generated={} model_ticks={} screen_ticks={} model_instr_per_token={} screen_instr_per_token={} full_window_tokens={} full_window_model_instr_per_token={}",
-            opts.window,
-            run.generated,
-            run.model_ticks,
-            run.screen_ticks,
-            per(run.model_ticks, run.generated),
-            per(run.screen_ticks, run.generated),
-            run.full_window_tokens,
-            per(run.full_window_model_ticks, run.full_window_tokens)
-        );
-    }
-    let s = stack::measure();
-    say!(
-        "stack_peak_bytes={} stack_available_bytes={}",
-        s.peak,
-        s.available
-    );
-    if s.overflowed {
-        say!("error: the stack reached the end of the statics");
-        semihost::exit(6)
-    }
-    semihost::exit(0)
+    report::finish(&opts, &run, logged)
 }
 
 /// Loads the embedded model straight into `slot`, a static: one copy (no temporary in this

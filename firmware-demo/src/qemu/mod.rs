@@ -11,6 +11,7 @@
 mod console;
 mod outputs;
 mod png;
+mod report;
 mod semihost;
 mod stack;
 mod ticks;
@@ -31,6 +32,9 @@ macro_rules! say {
         semihost::println(format_args!($($arg)*))
     };
 }
+
+/// Instructions per SysTick tick as a fraction (QEMU's mps2-an386 core clock is 25 MHz).
+const TICK_INSTRUCTIONS: (u64, u64) = (40, 1);
 
 #[entry]
 fn main() -> ! {
@@ -103,39 +107,7 @@ fn main() -> ! {
         say!("error: cannot write {}", what);
         semihost::exit(5)
     }
-    say!(
-        "tokens: {} ({} prompt + {} generated), window {}",
-        logged,
-        run.prompt,
-        run.generated,
-        opts.window
-    );
-    if opts.bench && run.generated > 0 {
-        let per =
-            |ticks: u64, n: usize| ticks * ticks::QEMU_INSTRUCTIONS_PER_TICK / n.max(1) as u64;
-        say!(
-            "bench: window={} generated={} model_ticks={} screen_ticks={} model_instr_per_token={} screen_instr_per_token={} full_window_tokens={} full_window_model_instr_per_token={}",
-            opts.window,
-            run.generated,
-            run.model_ticks,
-            run.screen_ticks,
-            per(run.model_ticks, run.generated),
-            per(run.screen_ticks, run.generated),
-            run.full_window_tokens,
-            per(run.full_window_model_ticks, run.full_window_tokens)
-        );
-    }
-    let s = stack::measure();
-    say!(
-        "stack_peak_bytes={} stack_available_bytes={}",
-        s.peak,
-        s.available
-    );
-    if s.overflowed {
-        say!("error: the stack reached the end of the statics");
-        semihost::exit(6)
-    }
-    semihost::exit(0)
+    report::finish(&opts, &run, logged)
 }
 
 /// A HardFault (e.g. a stack overflow into the vector of statics) ends the run with status 7

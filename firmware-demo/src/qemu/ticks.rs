@@ -1,7 +1,12 @@
-//! SysTick as a 64-bit tick counter (core clock, 24-bit reload, wraps counted in the exception).
+//! SysTick as a 64-bit tick counter (core clock, 24-bit reload, wraps counted in the exception),
+//! shared by the QEMU boards (`qemu`, `microbit`). Only the exception writes the wrap count, with
+//! a plain load and store (the Cortex-M0 has no atomic read-modify-write); the main program only
+//! reads it.
 //!
 //! In QEMU with `-icount shift=0` one instruction takes 1 ns of virtual time, so one tick of the
-//! 25 MHz mps2-an386 core clock is 40 instructions; the counter is deterministic there.
+//! board's core clock is 1000 / MHz instructions: `super::TICK_INSTRUCTIONS`, as a fraction (40
+//! at mps2-an386's 25 MHz, 125 / 2 at the micro:bit's 16 MHz); the counter is deterministic
+//! there.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -10,10 +15,6 @@ use cortex_m_rt::exception;
 
 const RELOAD: u32 = 0x00FF_FFFF;
 static WRAPS: AtomicU32 = AtomicU32::new(0);
-
-/// Instructions per SysTick tick in QEMU at `-icount shift=0` on mps2-an386 (25 MHz core clock).
-#[allow(dead_code)]
-pub const QEMU_INSTRUCTIONS_PER_TICK: u64 = 40;
 
 /// Starts SysTick from the core clock with the wrap interrupt on.
 pub fn start(syst: &mut SYST) {
@@ -36,7 +37,17 @@ pub fn now() -> u64 {
     }
 }
 
+/// Instructions in `ticks` SysTick ticks in QEMU at `-icount shift=0`.
+pub fn instructions(ticks: u64) -> u64 {
+    let (num, den) = super::TICK_INSTRUCTIONS;
+    ticks * num / den
+}
+
 #[exception]
 fn SysTick() {
-    WRAPS.fetch_add(1, Ordering::AcqRel);
+    // Only this handler writes WRAPS, and it cannot preempt itself.
+    WRAPS.store(
+        WRAPS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Release,
+    );
 }
