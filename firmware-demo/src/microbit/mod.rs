@@ -33,7 +33,6 @@ use pxby_screen::{
 };
 
 use crate::model_data;
-use console::TextOut;
 use noscreen::NoScreen;
 
 /// `println!` on the host console, through [`semihost::println`].
@@ -88,39 +87,12 @@ fn main() -> ! {
     let mut screen = Screen::with_label(label.as_str());
     let mut display = NoScreen;
     let _ = screen.draw_frame(&mut display);
-    let mut text = TextOut::new(opts.quiet);
-    let mut log = match token_log::TokenLog::create(opts.tokens_path) {
-        Ok(log) => log,
-        Err(what) => {
-            say!("error: cannot write {}", what);
-            semihost::exit(5)
-        }
-    };
-    let result = demo::run(
-        model,
-        &opts,
-        &mut screen,
-        &mut display,
-        |token| {
-            log.push(token);
-            text.push(token);
-        },
-        ticks::now,
-    );
-    text.flush();
-    let logged = log.count;
-    let run = match result {
-        Ok(r) => r,
-        Err(e) => {
-            say!("error: {}", e);
-            semihost::exit(4)
-        }
-    };
+    let (run, mut log) = report::generate(model, &opts, &mut screen, &mut display);
     if let Err(what) = log.finish() {
         say!("error: cannot write {}", what);
         semihost::exit(5)
     }
-    report::finish(&opts, &run, logged)
+    report::finish(&opts, &run, log.count)
 }
 
 /// Loads the embedded model straight into `slot`, a static: one copy (no temporary in this

@@ -24,7 +24,6 @@ use pxby_core::model::Model;
 use pxby_screen::{IndexedFramebuffer, Screen, args, demo};
 
 use crate::model_data;
-use console::TextOut;
 
 /// `println!` on the host console, through [`semihost::println`].
 macro_rules! say {
@@ -73,41 +72,14 @@ fn main() -> ! {
         say!("error: drawing the screen frame");
         semihost::exit(4)
     }
-    let mut text = TextOut::new(opts.quiet);
-    let mut log = match token_log::TokenLog::create(opts.tokens_path) {
-        Ok(log) => log,
-        Err(what) => {
-            say!("error: cannot write {}", what);
-            semihost::exit(5)
-        }
-    };
-    let result = demo::run(
-        &model,
-        &opts,
-        &mut screen,
-        FB,
-        |token| {
-            log.push(token);
-            text.push(token);
-        },
-        ticks::now,
-    );
-    text.flush();
-    let logged = log.count;
-    let run = match result {
-        Ok(r) => r,
-        Err(e) => {
-            say!("error: {}", e);
-            semihost::exit(4)
-        }
-    };
+    let (run, mut log) = report::generate(&model, &opts, &mut screen, FB);
     let _ = screen.finish(FB);
 
     if let Err(what) = log.finish().and_then(|()| outputs::write(&opts, FB)) {
         say!("error: cannot write {}", what);
         semihost::exit(5)
     }
-    report::finish(&opts, &run, logged)
+    report::finish(&opts, &run, log.count)
 }
 
 /// A HardFault (e.g. a stack overflow into the vector of statics) ends the run with status 7
