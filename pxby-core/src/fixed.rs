@@ -109,17 +109,21 @@ impl Requant {
             return v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         }
         if cfg!(target_pointer_width = "32") {
-            return self.to_i16_wide(a);
+            return self.to_i16_wide_cold(a);
         }
-        let p = i64::from(a) * i64::from(self.multiplier);
-        let round = 1i64 << (self.shift.wrapping_sub(1) & 63);
-        sat16((p.wrapping_add(round)) >> (self.shift & 63))
+        self.to_i16_wide(a)
     }
 
-    /// The `i64` case of [`Requant::to_i16_checked`] on 32-bit targets (shifts outside the
-    /// usual range): out of line, so that the hot loops keep their registers.
+    /// [`Requant::to_i16_wide`] out of line: on 32-bit targets only shifts outside the usual
+    /// range get there, and the hot loops keep their registers.
     #[cold]
     #[inline(never)]
+    fn to_i16_wide_cold(self, a: i32) -> i16 {
+        self.to_i16_wide(a)
+    }
+
+    /// The `i64` case of [`Requant::to_i16_checked`].
+    #[inline(always)]
     fn to_i16_wide(self, a: i32) -> i16 {
         let p = i64::from(a) * i64::from(self.multiplier);
         let round = 1i64 << (self.shift.wrapping_sub(1) & 63);

@@ -3,8 +3,8 @@
 //! hand-scheduled loop. The portable kernel in Rust spills its four accumulators and row
 //! offsets to the stack (about 25 instructions per column of four rows); here they live in
 //! registers, the accumulators in the high registers `r8`–`r11`, and a column of four rows
-//! takes 16 instructions (four loads, four multiplies, four adds, the activation and the
-//! pointer step). The micro:bit parity tests compare the tokens this produces in QEMU with
+//! takes 16.5 instructions (four loads, four multiplies, four adds, and its share of the
+//! activation load, the pointer steps and the loop test). The micro:bit parity tests compare the tokens this produces in QEMU with
 //! the host's, which runs [`crate::portable::dots4_i8_i16`].
 #![allow(unsafe_code)]
 
