@@ -52,6 +52,19 @@ fn quantize(model: &Path, data: &Path, out: &Path, extra: &[&str]) -> std::proce
         .unwrap()
 }
 
+/// `pxby eval --json --model MODEL --data DATA EXTRA…`.
+fn eval_json(model: &Path, data: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::cargo_bin("pxby")
+        .unwrap()
+        .args(["eval", "--json", "--model"])
+        .arg(model)
+        .arg("--data")
+        .arg(data)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn quantize_writes_an_integer_file_that_eval_scores() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,16 +115,8 @@ fn quantize_writes_an_integer_file_that_eval_scores() {
     assert_eq!(std::fs::read(&again).unwrap(), bytes);
 
     // pxby eval scores the integer file, with its agreement with the f32 file.
-    let run = Command::cargo_bin("pxby")
-        .unwrap()
-        .args(["eval", "--json", "--model"])
-        .arg(&out)
-        .arg("--data")
-        .arg(&data)
-        .arg("--agree-with")
-        .arg(&model)
-        .output()
-        .unwrap();
+    let agree_with = [std::ffi::OsStr::new("--agree-with"), model.as_os_str()];
+    let run = eval_json(&out, &data, &agree_with);
     assert!(
         run.status.success(),
         "{}",
@@ -126,14 +131,7 @@ fn quantize_writes_an_integer_file_that_eval_scores() {
     assert!((0.0..=1.0).contains(&agree), "{json}");
     assert!(json["bleu"]["mean"].as_f64().unwrap().is_finite());
     // Without --agree-with there is no agreement field.
-    let run = Command::cargo_bin("pxby")
-        .unwrap()
-        .args(["eval", "--json", "--model"])
-        .arg(&out)
-        .arg("--data")
-        .arg(&data)
-        .output()
-        .unwrap();
+    let run = eval_json(&out, &data, &[]);
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert!(json.get("next_token_agreement").is_none(), "{json}");
 }
