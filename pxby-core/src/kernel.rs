@@ -312,8 +312,18 @@ impl<'a> Activations<'a> {
         if let Some(p) = self.pairs.first_chunk::<8>().filter(|_| cols == 16) {
             return dots2_fixed::<32, 8>(w, p, out);
         }
-        // Elsewhere (x86_64, wasm32): one row at a time with loops of a fixed length, which
-        // LLVM turns into straight-line `pmaddwd` code with one horizontal sum per row.
+        // x86_64 (SSE2) and the Cortex-M0 (assembly): `pxby_dsp`'s loop of four rows at a
+        // time, for whole blocks of four rows and word-aligned activations (the generator's
+        // buffers are).
+        if pxby_dsp::HAS_DOTS4_LOOP
+            && bytemuck::try_cast_slice::<i16, u32>(x)
+                .is_ok_and(|xw| pxby_dsp::dots4_i8_i16(w, cols, xw, out))
+        {
+            return;
+        }
+        // Elsewhere (wasm32; x86_64 for other shapes): one row at a time with loops of a
+        // fixed length, which LLVM turns into straight-line vector code with one horizontal
+        // sum per row.
         if !cfg!(target_arch = "arm") {
             if let Some(x) = x.first_chunk::<32>().filter(|_| cols == 32) {
                 return dots_fixed::<32>(w, x, out);
@@ -325,14 +335,6 @@ impl<'a> Activations<'a> {
         // 32-bit Arm without the DSP instructions (Cortex-M0): four rows sharing each
         // activation load, unrolled for the paper's widths.
         if cfg!(target_arch = "arm") && self.pairs.is_empty() {
-            // The assembly loop of `pxby_dsp` (whole blocks of four rows, activations
-            // word-aligned: the generator's buffers are).
-            if pxby_dsp::USES_M0_LOOP
-                && bytemuck::try_cast_slice::<i16, u32>(x)
-                    .is_ok_and(|xw| pxby_dsp::dots4_i8_i16(w, cols, xw, out))
-            {
-                return;
-            }
             if let Some(x) = x.first_chunk::<32>().filter(|_| cols == 32) {
                 return dots4_shared_fixed::<128, 32>(w, x, out);
             }

@@ -5,12 +5,13 @@
 //! - [`smlad`]: two 16 × 16-bit products added to an accumulator;
 //! - [`dots4_i8_i16`]: int8 rows times an int16 vector, four rows at a time (on Armv6-M,
 //!   `cfg(pxby_m0)`, one `asm!` loop in the private module `m0` that keeps its accumulators in
-//!   registers; elsewhere [`portable::dots4_i8_i16`]).
+//!   registers; on x86_64 SSE2 or AVX2 intrinsics in the private module `x86`; elsewhere
+//!   [`portable::dots4_i8_i16`]).
 //!
 //! On Armv7E-M (`thumbv7em-*`, `thumbv8m.main-*`; `cfg(pxby_dsp)` set by the build script) each
 //! is one instruction, written with `asm!` in the private module `arm`, which touches no memory;
-//! with `m0`, the only `unsafe` code of the runtime. Everywhere else the same functions are plain Rust
-//! ([`portable`]), and the tests check the instruction semantics against them.
+//! with `m0` and `x86`, the only `unsafe` code of the runtime. Everywhere else the same functions
+//! are plain Rust ([`portable`]), and the tests check the instruction semantics against them.
 //!
 //! With them, four int8 weights `w0..w3` (one little-endian word) times four int16 inputs
 //! `x0..x3` take two SXTB16 and two SMLAD, once the inputs are stored as the pairs
@@ -25,12 +26,16 @@
 //! assert_eq!(acc, 7 - 3 * 1000 + 5 * -2000 - 128 * 3000 + 127 * -32768);
 //! ```
 #![no_std]
+#[cfg(feature = "std")]
+extern crate std;
 
 #[cfg(pxby_dsp)]
 mod arm;
 #[cfg(pxby_m0)]
 mod m0;
 pub mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// True when this build uses the DSP instructions (`cfg(pxby_dsp)`), false when it uses
 /// [`portable`].
@@ -83,8 +88,13 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
 }
 
 /// True when [`dots4_i8_i16`] is the Cortex-M0 assembly loop (`cfg(pxby_m0)`), false when it
-/// is [`portable::dots4_i8_i16`].
+/// is [`portable::dots4_i8_i16`] or the x86_64 loop.
 pub const USES_M0_LOOP: bool = cfg!(pxby_m0);
+
+/// True when [`dots4_i8_i16`] is a loop of its own for this target (the Cortex-M0's assembly
+/// or x86_64's SSE2 intrinsics) rather than [`portable::dots4_i8_i16`], which LLVM compiles
+/// less well than a one-row loop.
+pub const HAS_DOTS4_LOOP: bool = cfg!(any(pxby_m0, target_arch = "x86_64"));
 
 /// `out[r] = Σ_c w[r · cols + c] · x_c` (wrapping `i32` sums) for every row `r < out.len()` of
 /// a row-major int8 matrix (as bytes), where `x` holds the int16 vector as little-endian words
@@ -113,7 +123,9 @@ pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) -> bool {
     if ok {
         #[cfg(pxby_m0)]
         m0::dots4_i8_i16(w, cols, x, out);
-        #[cfg(not(pxby_m0))]
+        #[cfg(target_arch = "x86_64")]
+        x86::dots4_i8_i16(w, cols, x, out);
+        #[cfg(not(any(pxby_m0, target_arch = "x86_64")))]
         portable::dots4_i8_i16(w, cols, x, out);
     }
     ok
