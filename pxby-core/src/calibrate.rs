@@ -158,6 +158,39 @@ pub fn row_requant(factor: f64) -> Result<Requant, Error> {
     Ok(r)
 }
 
+/// The factors of a matrix's rows as a file stores them, all with one shift: that of the
+/// largest factor's [`row_requant`] (its multiplier in `[2^14, 2^15)`), the others' multipliers
+/// `round(factor · 2^shift)`, at least 1. A shared shift lets the kernels requantise a matrix
+/// with one loop-wide shift (vectorised on x86_64); a multiplier of a row 2^7 times smaller
+/// than the largest still has 8 bits, finer than its int8 weights. Errors: those of
+/// [`row_requant`] for the largest factor, or a shift outside
+/// [`UNIFORM_SHIFTS`](crate::quant::UNIFORM_SHIFTS) when the factors need per-row shifts
+/// beyond it (then each row gets its own [`row_requant`]).
+pub fn matrix_requants(factors: &[f64]) -> Result<Vec<Requant>, Error> {
+    let largest = factors.iter().fold(0.0f64, |m, &f| m.max(f));
+    let Some(&first) = factors.first() else {
+        return Ok(Vec::new());
+    };
+    let top = row_requant(if largest > 0.0 { largest } else { first })?;
+    if !crate::quant::UNIFORM_SHIFTS.contains(&top.shift) {
+        return factors.iter().map(|&f| row_requant(f)).collect();
+    }
+    let unit = (1u64 << top.shift) as f64;
+    factors
+        .iter()
+        .map(|&f| {
+            if !(f.is_finite() && f > 0.0) {
+                return Err(Error::Quant(QuantError::BadScale));
+            }
+            let m = (f * unit + 0.5).clamp(1.0, 32767.0) as i32;
+            Ok(Requant {
+                multiplier: m,
+                shift: top.shift,
+            })
+        })
+        .collect()
+}
+
 /// A calibrated range as an int16 scale (`max / 32767`; 1.0 for a boundary never reached).
 fn scale_of(range: f32) -> f32 {
     if range > 0.0 && range.is_finite() {
@@ -263,16 +296,19 @@ pub fn write_int_model(
             let (s_in, s_out) = io(spec.slot);
             let mut q = alloc::vec![0i8; data.len()];
             let mut scales = Vec::with_capacity(spec.rows());
-            let mut shifts = Vec::with_capacity(spec.rows());
             for (row, qrow) in data.chunks(cols).zip(q.chunks_mut(cols)) {
                 let s = quantise_row(row, qrow);
-                let s = if s > 0.0 { s } else { 1.0 / 127.0 };
-                let r = row_requant(s_in * f64::from(s) / s_out)?;
-                payload.extend_from_slice(&(r.multiplier as i16).to_le_bytes());
-                shifts.push(r.shift as u8);
-                scales.push(s);
+                scales.push(if s > 0.0 { s } else { 1.0 / 127.0 });
             }
-            payload.extend_from_slice(&shifts);
+            let factors: Vec<f64> = scales
+                .iter()
+                .map(|&s| s_in * f64::from(s) / s_out)
+                .collect();
+            let requants = matrix_requants(&factors)?;
+            for r in &requants {
+                payload.extend_from_slice(&(r.multiplier as i16).to_le_bytes());
+            }
+            payload.extend(requants.iter().map(|r| r.shift as u8));
             payload.extend(q.iter().map(|&v| v as u8));
             while !payload.len().is_multiple_of(4) {
                 payload.push(0);

@@ -241,6 +241,35 @@ pub fn lookup_i16(table: &[i16; TABLE_LEN], x: i32) -> i16 {
     (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
 }
 
+/// [`lookup_i16`] of every value of `x` into `out` (up to the shorter length), in three
+/// loops that vector units like: the indices and interpolation weights (vectorised), the
+/// table reads (a scalar gather), and the interpolation `(y0·(128 − f) + y1·f + 64) >> 7` —
+/// equal to [`lookup_i16`]'s `y0 + (((y1 − y0)·f + 64) >> 7)`, since `128·y0` is a multiple of
+/// 128 — as one `pmaddwd` per four values on x86_64. Takes arrays of `N` values so that the
+/// loops have a fixed length.
+#[inline(always)]
+pub fn lookup_batch<const N: usize>(table: &[i16; TABLE_LEN], x: &[i16; N], out: &mut [i16; N]) {
+    const LO: i32 = -(8 << GATE_BITS);
+    let mut index = [0u8; N];
+    let mut weights = [[0i16; 2]; N];
+    for ((x, i), w) in x.iter().zip(&mut index).zip(&mut weights) {
+        let u = i32::from(*x).clamp(LO, -LO - 1) - LO; // 0..=32767
+        let f = (u & 127) as i16;
+        *i = (u >> 7) as u8;
+        *w = [128 - f, f];
+    }
+    let mut ends = [[0i16; 2]; N];
+    for (e, &i) in ends.iter_mut().zip(&index) {
+        let i = usize::from(i);
+        *e = [table[i], table[i + 1]];
+    }
+    for ((o, e), w) in out.iter_mut().zip(&ends).zip(&weights) {
+        let v = i32::from(e[0]) * i32::from(w[0]) + i32::from(e[1]) * i32::from(w[1]);
+        // Between y0 and y1, so within `i16`.
+        *o = ((v + 64) >> 7) as i16;
+    }
+}
+
 /// σ(x) in Q15 from a sigmoid table (see [`lookup`]).
 #[inline(always)]
 pub fn sigmoid_q15(table: &[u8], x: i32) -> i16 {
@@ -371,5 +400,26 @@ mod tests {
             assert_eq!(lookup_i16(&tw, x), lookup(&t, x), "{x}");
         }
         assert_eq!(lookup(&[0u8; 10], 0), 0);
+        // The batched lookup too, on every input of the gate range and beyond it.
+        let xs: std::vec::Vec<i16> = (i16::MIN..=i16::MAX).collect();
+        for chunk in xs.as_chunks::<64>().0 {
+            for table in [&sw, &tw] {
+                let mut out = [0i16; 64];
+                lookup_batch(table, chunk, &mut out);
+                for (&x, &y) in chunk.iter().zip(&out) {
+                    assert_eq!(y, lookup_i16(table, i32::from(x)), "{x}");
+                }
+            }
+        }
+        // Interpolation stays between the two entries for any table (so within `i16`).
+        let extreme: [i16; TABLE_LEN] =
+            core::array::from_fn(|i| if i % 2 == 0 { i16::MIN } else { i16::MAX });
+        for chunk in xs.as_chunks::<64>().0.iter().step_by(7) {
+            let mut out = [0i16; 64];
+            lookup_batch(&extreme, chunk, &mut out);
+            for (&x, &y) in chunk.iter().zip(&out) {
+                assert_eq!(y, lookup_i16(&extreme, i32::from(x)), "{x}");
+            }
+        }
     }
 }

@@ -70,7 +70,12 @@
 //! than [`crate::intparams::MAX_INT_COLS`], each factor's multiplier positive and shift in
 //! `1..=62`, cell shifts ≤ 15, `σ(alpha)` and the LayerNorm weights in range, the LSTM count,
 //! and the four scales finite and positive. The writer is
-//! `calibrate::write_int_model` (feature `alloc`).
+//! `calibrate::write_int_model` (feature `alloc`); it gives all rows of a matrix one shift
+//! (`calibrate::matrix_requants`), and a bias below `2^30` in magnitude. Files whose rows have
+//! shifts of their own, or larger biases, load and give the same results through a per-row
+//! loop; the shared shift lets the kernels requantise a whole matrix in one loop (vectorised on
+//! x86_64), which loading notes per tensor ([`crate::quant::Tensor::uniform_shift`],
+//! [`crate::quant::Tensor::is_bounded`]).
 //!
 //! The file must end exactly after the CRC. Loading checks, in order: length of the fixed
 //! prefix, magic, version, header length, header decoding, configuration validity and size

@@ -46,7 +46,7 @@ use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
     ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, TABLE_LEN, div_round, isqrt, lookup,
-    lookup_i16, sat16, shift_round, shift_round32,
+    lookup_batch, lookup_i16, sat16, shift_round, shift_round32,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::kernel::{Activations, pairs_len};
@@ -59,8 +59,10 @@ use crate::weights::LstmWeights;
 /// included; longer ones use the portable kernel).
 const EMBED_PAIRS_MAX: usize = pairs_len(96);
 
-/// Rows whose dot products [`Rows::add_to`] computes before requantising them.
-const DOT_CHUNK: usize = 32;
+/// Rows whose dot products [`Rows::add_to`] computes before requantising them: a whole gate
+/// matrix of the paper's model (128 rows) on the host, 32 on Arm, where the array is on a
+/// small stack.
+const DOT_CHUNK: usize = if cfg!(target_arch = "arm") { 32 } else { 128 };
 
 /// Words of the stack buffers holding SMLAD pairs ([`Activations`]): vectors of up to 64 values
 /// (longer ones use the portable kernel).
@@ -100,6 +102,9 @@ struct Rows<'a> {
     /// The multipliers and biases read as `i16` / `i32` when their bytes are aligned (the
     /// usual case: the file's sections are 4-aligned), else `None` (read byte by byte).
     words: Option<(&'a [i16], &'a [i32])>,
+    /// The shift all rows share ([`Tensor::uniform_shift`]), if they do and the biases are
+    /// [`Tensor::is_bounded`]: then [`requant_add_rows_uniform`] applies.
+    uniform_shift: Option<u32>,
 }
 
 /// Bytes as little-endian values of `T` when they are aligned for it (and the target is
@@ -122,6 +127,7 @@ impl<'a> Rows<'a> {
             shift,
             bias,
             words: aligned_words(mult).zip(aligned_words(bias)),
+            uniform_shift: w.uniform_shift().filter(|_| b.is_bounded()),
         }
     }
 
@@ -140,7 +146,10 @@ impl<'a> Rows<'a> {
             let shift = self.shift.get(r0..).unwrap_or(&[]);
             if let Some((mult, bias)) = self.words {
                 let (mult, bias) = (mult.get(r0..).unwrap_or(&[]), bias.get(r0..).unwrap_or(&[]));
-                requant_add_rows(out, dots, mult, shift, bias);
+                match self.uniform_shift {
+                    Some(sh) => requant_add_rows_uniform(out, dots, mult, sh, bias),
+                    None => requant_add_rows(out, dots, mult, shift, bias),
+                }
             } else {
                 let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
                 let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
@@ -193,6 +202,35 @@ fn requant_add_rows(out: &mut [i16], dots: &[i32], mult: &[i16], shift: &[u8], b
             sh
         };
         requant_add(o, d, m, sh, b);
+    }
+}
+
+/// [`requant_add_rows`] for rows that share one shift in
+/// [`UNIFORM_SHIFTS`](crate::quant::UNIFORM_SHIFTS) and biases below 2^30 (what writers
+/// produce): the same values. On targets without DSP instructions (x86_64, wasm32, Cortex-M0)
+/// it is [`requant_halves`](crate::fixed::requant_halves) with the shift and rounding constant hoisted and the two products
+/// written as 16 × 16-bit ones, which LLVM vectorises on x86_64 (`pmaddwd`/`pmulhuw`, one
+/// `psrad` by the shared shift, `packssdw`, `paddsw`); with DSP instructions (Cortex-M4) the
+/// per-row loop, whose SMMUL form is shorter.
+#[inline(never)]
+fn requant_add_rows_uniform(out: &mut [i16], dots: &[i32], mult: &[i16], shift: u32, bias: &[i32]) {
+    if pxby_dsp::USES_DSP_INSTRUCTIONS {
+        for (((o, &d), &m), &b) in out.iter_mut().zip(dots).zip(mult).zip(bias) {
+            requant_add(o, d, m, shift as u8, b);
+        }
+        return;
+    }
+    let k = shift.wrapping_sub(16) & 31; // 1..=30
+    let round = 1i32 << (k.wrapping_sub(1) & 31);
+    for (((o, &d), &m), &b) in out.iter_mut().zip(dots).zip(mult).zip(bias) {
+        // |d| ≤ 2^30 (at most 256 columns) and |b| < 2^30 (bounded biases): this is the
+        // saturating sum of the other loops, without the overflow checks.
+        let a = d.wrapping_add(b);
+        // a = a_h·2^16 + a_l; M < 2^15 (checked at load), so `M as u16` is M.
+        let high = i32::from((a >> 16) as i16) * i32::from(m);
+        let low = i32::from(((u32::from(a as u16) * u32::from(m as u16)) >> 16) as u16);
+        let v = (high + low + round) >> k;
+        *o = o.saturating_add(v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16);
     }
 }
 
@@ -575,6 +613,9 @@ impl<'a> Step<'a> {
     #[inline]
     fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
         if let Some((s, t)) = self.words {
+            if !cfg!(target_arch = "arm") {
+                return self.update_batched(s, t, gates, c, h);
+            }
             self.update_with(gates, c, h, |x| lookup_i16(s, x), |x| lookup_i16(t, x));
         } else {
             let (s, t) = (self.sigmoid, self.tanh);
@@ -600,33 +641,138 @@ impl<'a> Step<'a> {
         for (((((c, h), &gi), &gf), &gg), &go) in
             c.iter_mut().zip(h).zip(gi).zip(gf).zip(gg).zip(go)
         {
-            let i = i32::from(sigmoid(i32::from(gi)));
-            let f = i32::from(sigmoid(i32::from(gf)));
-            let g = i32::from(tanh(i32::from(gg)));
-            let o = i32::from(sigmoid(i32::from(go)));
-            // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs. Every product is below 2^30 in
-            // magnitude (i16 × i16), so `i32` holds them exactly.
-            let cn = shift_round32(f * i32::from(*c), HIDDEN_BITS)
-                + shift_round32(i * g, 2 * HIDDEN_BITS - cs);
-            let cn = cn.clamp(i32::from(i16::MIN), i32::from(i16::MAX));
-            *c = cn as i16;
-            // The cell in gate units (|cn| < 2^15, cs ≤ 15: at most 2^26).
-            let c_gate = if cs >= GATE_BITS {
-                shift_round32(cn, cs - GATE_BITS)
-            } else {
-                cn << (GATE_BITS - cs)
-            };
-            let th = i32::from(tanh(c_gate));
-            *h = shift_round32(o * th, HIDDEN_BITS).clamp(i32::from(i16::MIN), i32::from(i16::MAX))
-                as i16;
+            let (i, f) = (sigmoid(i32::from(gi)), sigmoid(i32::from(gf)));
+            let (g, o) = (tanh(i32::from(gg)), sigmoid(i32::from(go)));
+            *c = new_cell(i, f, g, *c, cs);
+            *h = new_hidden(o, i32::from(tanh(cell_in_gate_units(*c, cs))));
+        }
+    }
+
+    /// [`Step::update`] of aligned tables in phases over chunks of [`CELLS`] cells, for
+    /// targets with vector units (x86_64, wasm32): the table lookups as one batch per table
+    /// ([`lookup_batch`]: indices, then a scalar gather, then the interpolation as a
+    /// vectorised multiply-add), and the cell and hidden-state updates as vectorised loops.
+    /// The same values as [`Step::update_with`]: the same functions of the same inputs.
+    #[inline(never)]
+    fn update_batched(
+        &self,
+        s: &[i16; TABLE_LEN],
+        t: &[i16; TABLE_LEN],
+        gates: &[i16],
+        c: &mut [i16],
+        h: &mut [i16],
+    ) {
+        let hid = h.len();
+        let cs = self.cell_shift;
+        let (gi, rest) = gates.split_at(hid);
+        let (gf, rest) = rest.split_at(hid);
+        let (gg, go) = rest.split_at(hid);
+        let chunks = c
+            .chunks_mut(CELLS)
+            .zip(h.chunks_mut(CELLS))
+            .zip(gi.chunks(CELLS).zip(gf.chunks(CELLS)))
+            .zip(gg.chunks(CELLS).zip(go.chunks(CELLS)));
+        for (((c, h), (gi, gf)), (gg, go)) in chunks {
+            let n = c.len();
+            // The sigmoid gates i, f, o side by side, then g.
+            let mut x = [0i16; 3 * CELLS];
+            x[..n].copy_from_slice(gi);
+            x[CELLS..CELLS + n].copy_from_slice(gf);
+            x[2 * CELLS..2 * CELLS + n].copy_from_slice(go);
+            let mut y = [0i16; 3 * CELLS];
+            lookup_batch(s, &x, &mut y);
+            let mut gx = [0i16; CELLS];
+            gx[..n].copy_from_slice(gg);
+            let mut g = [0i16; CELLS];
+            lookup_batch(t, &gx, &mut g);
+            let (i, rest) = y.split_at(CELLS);
+            let (f, o) = rest.split_at(CELLS);
+            let mut cx = [0i16; CELLS];
+            for ((((cx, c), &i), &f), &g) in cx.iter_mut().zip(c.iter_mut()).zip(i).zip(f).zip(&g) {
+                *c = new_cell(i, f, g, *c, cs);
+                *cx = cell_in_gate_units(*c, cs).clamp(TABLE_LO, -TABLE_LO - 1) as i16;
+            }
+            let mut th = [0i16; CELLS];
+            lookup_batch(t, &cx, &mut th);
+            for ((h, &o), &th) in h.iter_mut().zip(o).zip(&th) {
+                *h = new_hidden(o, i32::from(th));
+            }
         }
     }
 }
 
+/// Cells per chunk of [`Step::update_batched`].
+const CELLS: usize = 16;
+
+/// The lowest table input in gate units (the tables cover `[−8, 8)`; [`lookup_i16`] clamps
+/// there).
+const TABLE_LO: i32 = -(8 << GATE_BITS);
+
+/// `c' = f·c + i·g`, saturated to `i16`, with `i, f, g` in Q15 and the cell at `2^-cs`.
+#[inline(always)]
+fn new_cell(i: i16, f: i16, g: i16, c: i16, cs: u32) -> i16 {
+    // f·c: Q15 × 2^-cs → 2^-cs; i·g: Q30 → 2^-cs. Every product is below 2^30 in magnitude
+    // (i16 × i16), so `i32` holds them exactly.
+    let cn = shift_round32(i32::from(f) * i32::from(c), HIDDEN_BITS)
+        + shift_round32(i32::from(i) * i32::from(g), 2 * HIDDEN_BITS - cs);
+    cn.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
+/// A cell at `2^-cs` in gate units (`|c| < 2^15`, `cs ≤ 15`: at most `2^26`).
+#[inline(always)]
+fn cell_in_gate_units(c: i16, cs: u32) -> i32 {
+    let c = i32::from(c);
+    if cs >= GATE_BITS {
+        shift_round32(c, cs - GATE_BITS)
+    } else {
+        c << (GATE_BITS - cs)
+    }
+}
+
+/// `h = o · tanh(c')` in Q15, saturated to `i16`.
+#[inline(always)]
+fn new_hidden(o: i16, tanh_c: i32) -> i16 {
+    shift_round32(i32::from(o) * tanh_c, HIDDEN_BITS)
+        .clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
 #[cfg(test)]
 mod tests {
-    use super::CONV_TAPS;
+    use super::{CONV_TAPS, requant_add_rows, requant_add_rows_uniform};
     use crate::model::conv_taps;
+    use crate::quant::{BIAS_LIMIT, UNIFORM_SHIFTS};
+
+    /// The shared-shift requantisation equals the per-row one on every shared shift, for dot
+    /// products of up to 256 columns and biases within the bound, extremes included.
+    #[test]
+    fn shared_shift_requantisation_equals_the_per_row_loop() {
+        let mut s = 0x9e37_79b9u32;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for shift in UNIFORM_SHIFTS {
+            let n = 64;
+            let mut dots: std::vec::Vec<i32> = (0..n)
+                .map(|_| (next() as i32) >> (1 + next() % 31))
+                .collect();
+            let mut bias: std::vec::Vec<i32> = (0..n)
+                .map(|_| (next() as i32) >> (1 + next() % 31))
+                .collect();
+            let mut mult: std::vec::Vec<i16> =
+                (0..n).map(|_| (next() % 32767 + 1) as i16).collect();
+            (dots[0], bias[0], mult[0]) = (1 << 30, BIAS_LIMIT, i16::MAX);
+            (dots[1], bias[1], mult[1]) = (-(1 << 30), -BIAS_LIMIT, 1);
+            let start: std::vec::Vec<i16> = (0..n).map(|_| next() as i16).collect();
+            let (mut want, mut got) = (start.clone(), start);
+            let shifts = std::vec![shift as u8; n];
+            requant_add_rows(&mut want, &dots, &mult, &shifts, &bias);
+            requant_add_rows_uniform(&mut got, &dots, &mult, shift, &bias);
+            assert_eq!(got, want, "shift {shift}");
+        }
+    }
 
     /// The integer path's tap table lists the f32 path's taps, cell by cell.
     #[test]

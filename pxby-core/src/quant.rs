@@ -160,7 +160,23 @@ pub struct Tensor<'a> {
     cols: usize,
     data: &'a [u8],
     scales: &'a [u8],
+    /// The shift every row of an integer matrix shares, when it is one and in
+    /// [`UNIFORM_SHIFTS`] (what writers produce); else 0. Set once here, at load, so that the
+    /// kernels can pick their per-matrix requantisation loop without looking at the rows.
+    uniform_shift: u8,
+    /// For an integer vector: every value within ±[`BIAS_LIMIT`], so that adding it to a dot
+    /// product of at most [`MAX_INT_COLS`](crate::intparams::MAX_INT_COLS) int8 × int16 terms
+    /// (at most `2^30` in magnitude) cannot overflow `i32`. Set once here, at load.
+    bounded: bool,
 }
+
+/// The bound on an integer bias for [`Tensor::is_bounded`]: `2^30 − 1`, so that its sum with a
+/// dot product of magnitude at most `2^30` stays within `i32`.
+pub const BIAS_LIMIT: i32 = (1 << 30) - 1;
+
+/// Row shifts for which a matrix gets the shared-shift requantisation loop: those for which
+/// [`crate::fixed::requant_halves`] is exact.
+pub const UNIFORM_SHIFTS: core::ops::RangeInclusive<u32> = 17..=46;
 
 impl<'a> Tensor<'a> {
     /// A tensor with no elements (placeholder for parts a configuration does not have).
@@ -170,6 +186,8 @@ impl<'a> Tensor<'a> {
         cols: 0,
         data: &[],
         scales: &[],
+        uniform_shift: 0,
+        bounded: false,
     };
 
     /// A view over `data` (and `scales` for int8). Returns `None` unless the byte lengths are
@@ -188,12 +206,30 @@ impl<'a> Tensor<'a> {
             WeightType::Int if scales.is_empty() => n.checked_mul(4)? == data.len(),
             WeightType::Int => n == data.len() && rows.checked_mul(3)? == scales.len(),
         };
+        let shifts = scales.get(2 * rows..).unwrap_or(&[]);
+        let uniform_shift = match (dtype, shifts.first()) {
+            (WeightType::Int, Some(&s))
+                if UNIFORM_SHIFTS.contains(&u32::from(s)) && shifts.iter().all(|&x| x == s) =>
+            {
+                s
+            }
+            _ => 0,
+        };
+        let bounded = dtype == WeightType::Int
+            && scales.is_empty()
+            && data
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .all(|b| i32::from_le_bytes(*b).unsigned_abs() <= BIAS_LIMIT.unsigned_abs());
         ok.then_some(Tensor {
             dtype,
             rows,
             cols,
             data,
             scales,
+            uniform_shift,
+            bounded,
         })
     }
 
@@ -344,6 +380,18 @@ impl<'a> Tensor<'a> {
             },
             _ => Requant::ONE,
         }
+    }
+
+    /// The shift all rows of an integer matrix share, if they share one in [`UNIFORM_SHIFTS`].
+    #[inline]
+    pub fn uniform_shift(&self) -> Option<u32> {
+        (self.uniform_shift != 0).then_some(u32::from(self.uniform_shift))
+    }
+
+    /// True for an integer vector whose values are all within ±[`BIAS_LIMIT`].
+    #[inline]
+    pub fn is_bounded(&self) -> bool {
+        self.bounded
     }
 
     /// The raw parts of an integer matrix: i8 values (row-major), `i16` multipliers and `u8`

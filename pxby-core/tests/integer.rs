@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use pxby_core::calibrate::{Ranges, calibrate, requant_for, write_int_model};
+use pxby_core::calibrate::{
+    Ranges, calibrate, matrix_requants, requant_for, row_requant, write_int_model,
+};
 use pxby_core::config::{Embed, ModelConfig};
 use pxby_core::context::Context;
 use pxby_core::error::QuantError;
@@ -542,4 +544,91 @@ fn file_alignment_does_not_change_the_logits() {
             assert_eq!(*want.get_or_insert(got), got, "{cfg:?}, offset {offset}");
         }
     }
+}
+
+/// Writers give all rows of a matrix one shift, which the kernels requantise in one loop
+/// (vectorised on x86_64). A file whose rows have shifts of their own — here every row with an
+/// even multiplier rewritten as the same factor `(M / 2) · 2^-(s − 1)` — loads, takes the
+/// per-row loop, and gives the same logits.
+#[test]
+fn per_row_shifts_give_the_same_logits_as_a_shared_shift() {
+    let (q, _) = int_file();
+    let model = Model::from_bytes(&q).unwrap();
+    let names = [
+        "embed.conv.weight",
+        "embed.proj.weight",
+        "lstm.0.weight_ih_l0",
+        "lstm.0.weight_hh_l0",
+        "lstm.0.weight_ih_l0_reverse",
+        "lstm.0.weight_hh_l0_reverse",
+        "lstm.1.weight_ih_l0",
+        "lstm.1.weight_hh_l0",
+        "head.weight",
+    ];
+    let mut b = q.clone();
+    for name in names {
+        let t = model.tensor(name).unwrap();
+        let shift = t.uniform_shift().expect(name);
+        let rows = t.rows();
+        // The matrix's multipliers then its shifts, found by their bytes.
+        let mut pattern: Vec<u8> = (0..rows)
+            .flat_map(|r| (t.requant(r).multiplier as i16).to_le_bytes())
+            .collect();
+        pattern.extend(std::iter::repeat_n(shift as u8, rows));
+        let at = q
+            .windows(pattern.len())
+            .position(|w| w == pattern)
+            .expect(name);
+        let mut changed = 0;
+        for r in 0..rows {
+            let m = t.requant(r).multiplier;
+            if m % 2 == 0 {
+                b[at + 2 * r..at + 2 * r + 2].copy_from_slice(&((m / 2) as i16).to_le_bytes());
+                b[at + 2 * rows + r] = shift as u8 - 1;
+                changed += 1;
+            }
+        }
+        assert!(changed > 0 && changed < rows, "{name}: {changed} of {rows}");
+    }
+    reseal(&mut b);
+    let per_row = Model::from_bytes(&b).unwrap();
+    for name in names {
+        assert_eq!(
+            per_row.tensor(name).unwrap().uniform_shift(),
+            None,
+            "{name}"
+        );
+    }
+    let mut rng = Rng(8);
+    for len in [1, 7, 20] {
+        let ctxs = random_contexts(&mut rng, len);
+        assert_eq!(
+            int_logits(&per_row, &ctxs),
+            int_logits(&model, &ctxs),
+            "{len}"
+        );
+    }
+}
+
+/// A matrix's factors share the largest factor's shift; each multiplier is its factor at that
+/// shift, rounded (at least 1).
+#[test]
+fn matrix_factors_share_one_shift() {
+    let factors = [1.3e-3, 2.0e-3, 7.7e-6, 1.0e-9, 2.0e-3 * (1.0 - 1e-7)];
+    let r = matrix_requants(&factors).unwrap();
+    let top = row_requant(2.0e-3).unwrap();
+    assert!(r.iter().all(|q| q.shift == top.shift), "{r:?}");
+    assert_eq!(r[1], top);
+    for (f, q) in factors.iter().zip(&r) {
+        let want = (f * (1u64 << top.shift) as f64).round().max(1.0);
+        assert_eq!(f64::from(q.multiplier), want, "{f}");
+    }
+    assert!(matrix_requants(&[1.0, f64::NAN]).is_err());
+    assert_eq!(matrix_requants(&[]).unwrap(), vec![]);
+    // Factors whose shift falls outside the shared-shift range keep a shift per row.
+    let big = matrix_requants(&[300.0, 3.0]).unwrap();
+    assert_eq!(
+        big,
+        vec![row_requant(300.0).unwrap(), row_requant(3.0).unwrap()]
+    );
 }
