@@ -21,8 +21,10 @@ step "format"
 cargo fmt --all -- --check
 step "clippy: host crates"
 cargo clippy --workspace --all-targets -- -D warnings
-step "clippy: the web page's wasm (pxby-web's C ABI only builds for wasm32)"
+step "clippy: the web page's wasm (pxby-web's C ABI only builds for wasm32), with and without WebAssembly SIMD (the page's build uses it: tools/build.rs)"
 cargo clippy -p pxby-web --target wasm32-unknown-unknown -- -D warnings
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+    cargo clippy -p pxby-web --target wasm32-unknown-unknown --target-dir target/wasm-simd -- -D warnings
 step "clippy: firmware (the three boards)"
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features qemu --bins -- -D warnings
 cargo clippy -p firmware-demo --target thumbv7em-none-eabihf --features pygamer --bins -- -D warnings

@@ -68,7 +68,13 @@ fn main() {
         .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "true");
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
+        // WebAssembly SIMD (128-bit; every current browser has it): LLVM vectorises the integer
+        // kernels' loops with it, as with SSE2 on x86_64.
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            "-C target-feature=+simd128",
+        );
     // What the outer build set for itself (clippy's wrapper, host flags) is not for the wasm.
     for var in [
         "RUSTC_WRAPPER",

@@ -34,6 +34,8 @@ mod arm;
 #[cfg(pxby_m0)]
 mod m0;
 pub mod portable;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -91,10 +93,14 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
 /// is [`portable::dots4_i8_i16`] or the x86_64 loop.
 pub const USES_M0_LOOP: bool = cfg!(pxby_m0);
 
-/// True when [`dots4_i8_i16`] is a loop of its own for this target (the Cortex-M0's assembly
-/// or x86_64's SSE2 intrinsics) rather than [`portable::dots4_i8_i16`], which LLVM compiles
-/// less well than a one-row loop.
-pub const HAS_DOTS4_LOOP: bool = cfg!(any(pxby_m0, target_arch = "x86_64"));
+/// True when [`dots4_i8_i16`] is a loop of its own for this target (the Cortex-M0's assembly,
+/// x86_64's SSE2 / AVX2 intrinsics, wasm32's SIMD intrinsics) rather than
+/// [`portable::dots4_i8_i16`], which LLVM compiles less well than a one-row loop.
+pub const HAS_DOTS4_LOOP: bool = cfg!(any(
+    pxby_m0,
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+));
 
 /// `out[r] = Σ_c w[r · cols + c] · x_c` (wrapping `i32` sums) for every row `r < out.len()` of
 /// a row-major int8 matrix (as bytes), where `x` holds the int16 vector as little-endian words
@@ -125,7 +131,13 @@ pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) -> bool {
         m0::dots4_i8_i16(w, cols, x, out);
         #[cfg(target_arch = "x86_64")]
         x86::dots4_i8_i16(w, cols, x, out);
-        #[cfg(not(any(pxby_m0, target_arch = "x86_64")))]
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        wasm::dots4_i8_i16(w, cols, x, out);
+        #[cfg(not(any(
+            pxby_m0,
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        )))]
         portable::dots4_i8_i16(w, cols, x, out);
     }
     ok
