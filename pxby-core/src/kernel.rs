@@ -305,7 +305,12 @@ impl<'a> Activations<'a> {
             return;
         };
         let n = 2 * self.pairs.len();
-        // The paper's LSTM widths: loops of a fixed length, unrolled completely.
+        // Armv7E-M: `pxby_dsp`'s assembly loop of four rows at a time over the SMLAD pairs
+        // (whole blocks of four rows, widths a multiple of 8: the paper's LSTMs).
+        if !self.pairs.is_empty() && pxby_dsp::dots4_pairs(w, cols, self.pairs, out) {
+            return;
+        }
+        // Other shapes: loops of a fixed length, unrolled completely.
         if let Some(p) = self.pairs.first_chunk::<16>().filter(|_| cols == 32) {
             return dots2_fixed::<64, 16>(w, p, out);
         }

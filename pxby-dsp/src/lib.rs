@@ -34,6 +34,8 @@ mod arm;
 #[cfg(pxby_m0)]
 mod m0;
 pub mod portable;
+#[cfg(pxby_dsp)]
+mod v7em;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
 #[cfg(target_arch = "x86_64")]
@@ -143,6 +145,42 @@ pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) -> bool {
     ok
 }
 
+/// `out[r] = Σ_c w[r · cols + c] · x_c` (wrapping `i32` sums) like [`dots4_i8_i16`], with the
+/// vector given as its SMLAD pairs: per block of four values `x0..x3`, the words
+/// [`pair`]`(x0, x2)` and `pair(x1, x3)` (what one weight word's [`sxtb16`] and
+/// [`sxtb16_ror8`] multiply). On Armv7E-M (`cfg(pxby_dsp)`) one assembly loop of four rows at a
+/// time (private module `v7em`), elsewhere [`portable::dots4_pairs`]. Returns `false` and
+/// leaves `out` alone unless `cols` is a non-zero multiple of 8 (at most 256),
+/// `pairs.len() == cols / 2`, `out.len()` is a non-zero multiple of 4 and `w` holds
+/// `out.len()` rows.
+///
+/// ```
+/// use pxby_dsp::pair;
+/// let w: Vec<u8> = (0..4 * 8).map(|i| (i as i8 - 12) as u8).collect();
+/// let x = [1i16, -2, 3, 100, -7, 5, 0, 9];
+/// let pairs = [pair(x[0], x[2]), pair(x[1], x[3]), pair(x[4], x[6]), pair(x[5], x[7])];
+/// let mut out = [0i32; 4];
+/// assert!(pxby_dsp::dots4_pairs(&w, 8, &pairs, &mut out));
+/// let row0: i32 = (0..8).map(|c| i32::from(w[c] as i8) * i32::from(x[c])).sum();
+/// assert_eq!(out[0], row0);
+/// ```
+pub fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32]) -> bool {
+    let ok = cols >= 8
+        && cols.is_multiple_of(8)
+        && cols <= 256
+        && pairs.len() == cols / 2
+        && !out.is_empty()
+        && out.len().is_multiple_of(4)
+        && out.len().checked_mul(cols).is_some_and(|n| w.len() >= n);
+    if ok {
+        #[cfg(pxby_dsp)]
+        v7em::dots4_pairs(w, cols, pairs, out);
+        #[cfg(not(pxby_dsp))]
+        portable::dots4_pairs(w, cols, pairs, out);
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -190,6 +228,35 @@ mod tests {
             !dots4_i8_i16(&[0; 6], 2, &[0; 1], &mut out[..3]),
             "not four rows"
         );
+    }
+
+    /// The pairs form equals the plain form, and refuses what it cannot do.
+    #[test]
+    fn four_row_dots_over_pairs_equal_plain_sums() {
+        let mut s = 0x1234_5677u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for (rows, cols) in [(4usize, 8usize), (8, 16), (128, 32), (4, 256)] {
+            let w: std::vec::Vec<u8> = (0..rows * cols).map(|_| next() as u8).collect();
+            let xv: std::vec::Vec<i16> = (0..cols).map(|_| next() as i16).collect();
+            let pairs: std::vec::Vec<u32> = xv
+                .chunks(4)
+                .flat_map(|b| [pair(b[0], b[2]), pair(b[1], b[3])])
+                .collect();
+            let words: std::vec::Vec<u32> = xv.chunks(2).map(|p| pair(p[0], p[1])).collect();
+            let (mut got, mut want) = (std::vec![0i32; rows], std::vec![0i32; rows]);
+            assert!(dots4_pairs(&w, cols, &pairs, &mut got));
+            assert!(dots4_i8_i16(&w, cols, &words, &mut want));
+            assert_eq!(got, want, "{rows}x{cols}");
+        }
+        let mut out = [0i32; 4];
+        assert!(!dots4_pairs(&[0; 48], 12, &[0; 6], &mut out), "12 columns");
+        assert!(!dots4_pairs(&[0; 31], 8, &[0; 4], &mut out), "short matrix");
+        assert!(!dots4_pairs(&[0; 32], 8, &[0; 3], &mut out), "short pairs");
     }
 
     #[test]

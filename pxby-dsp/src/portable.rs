@@ -40,3 +40,30 @@ pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) {
         o.copy_from_slice(&acc);
     }
 }
+
+/// The four-row dot products over SMLAD pairs (see [`crate::dots4_pairs`], which checks the
+/// lengths): the values unpacked from the pairs, then [`dots4_i8_i16`].
+pub fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32]) {
+    // Pairs (x0, x2), (x1, x3) per block of four values, back to the words (x0, x1), (x2, x3).
+    let mut x = [0u32; MAX_PAIR_WORDS];
+    let Some(x) = x.get_mut(..pairs.len()) else {
+        return out.fill(0);
+    };
+    for (xw, p) in x
+        .as_chunks_mut::<2>()
+        .0
+        .iter_mut()
+        .zip(pairs.as_chunks::<2>().0)
+    {
+        let (x0, x2) = (p[0] as u16, (p[0] >> 16) as u16);
+        let (x1, x3) = (p[1] as u16, (p[1] >> 16) as u16);
+        *xw = [
+            u32::from(x0) | (u32::from(x1) << 16),
+            u32::from(x2) | (u32::from(x3) << 16),
+        ];
+    }
+    dots4_i8_i16(w, cols, x, out);
+}
+
+/// Words of pairs [`dots4_pairs`] unpacks on the stack: vectors of up to 256 values.
+const MAX_PAIR_WORDS: usize = 128;
