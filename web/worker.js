@@ -7,6 +7,7 @@ let screenPtr = 0; // the RGBA screen never moves; read once, as on_token may no
 let pending = [];
 let lastPost = 0;
 let started = 0;
+let warming = false; // during the warm-up generation at start: no token messages
 
 function screenCopy() {
   return new Uint8Array(wasm.memory.buffer, screenPtr, RGBA_LEN).slice();
@@ -27,6 +28,7 @@ const imports = {
   pxby: {
     // Called inside pxby_generate for each token: must not call back into the module.
     on_token(token, count) {
+      if (warming) return;
       pending.push(token);
       const now = performance.now();
       if (count === 1 || now - lastPost > 30) {
@@ -58,7 +60,21 @@ async function init() {
     if (rgb >= 0) palette.push("#" + rgb.toString(16).padStart(6, "0"));
     bytes.push(wasm.pxby_token_byte(t));
   }
+  if (!err) warmUp();
   postMessage({ type: "ready", error: err, palette, bytes });
+}
+
+// One short generation, never shown, before the first real one: WebAssembly engines start a
+// module in a baseline compiler and recompile its hot functions with their optimising one only
+// after they have run a while (V8's dynamic tiering), so without it the user's first
+// generation ran mostly in baseline code, at a third of the speed of later ones.
+function warmUp() {
+  warming = true;
+  try {
+    wasm.pxby_generate(0n, 0.8, 8, 1, 16, 16, 64, 640);
+  } finally {
+    warming = false;
+  }
 }
 
 onmessage = (e) => {
