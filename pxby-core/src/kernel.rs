@@ -1,20 +1,23 @@
 //! The integer dot-product kernels of the integer path: int8 weights (as bytes) times int16
 //! activations into `i32` accumulators. Integer addition is exact and associative, so every
 //! loop shape below gives the same sums, and the shape is chosen per target:
-//! - x86_64 and wasm32: [`dot_i8_i16_fixed`] for the paper's rows of 16 and 32 columns (one
-//!   straight-line block per row: sign extension, `pmaddwd`, one horizontal sum), else
-//!   [`dot_i8_i16_lanes`], blocks of 16; LLVM turns both into `pmaddwd` (x86_64, checked in the
-//!   assembly) or `i32x4.dot_i16x8_s` with simd128;
-//! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions): [`dot4_i8_pairs`],
-//!   four rows at a time, each word of four weights split by SXTB16 and multiplied by SMLAD
-//!   against the activations stored once as pairs ([`Activations`]);
+//! - x86_64 and wasm32 with WebAssembly SIMD: `pxby_dsp::dots4_i8_i16`, four rows at a time
+//!   in vector intrinsics (SSE2 or AVX2; wasm SIMD) with one transpose-and-add per four rows,
+//!   for whole blocks of four rows and word-aligned activations; else (and on wasm32 without
+//!   SIMD) [`dot_i8_i16_fixed`] for the paper's rows of 16 and 32 columns (one straight-line
+//!   block per row), else [`dot_i8_i16_lanes`], blocks of 16; LLVM turns both into `pmaddwd`
+//!   (x86_64) or `i32x4.dot_i16x8_s` with simd128;
+//! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions): `pxby_dsp::dots4_pairs`,
+//!   an assembly loop of four rows at a time for widths that are a multiple of 8, else
+//!   [`dot2_i8_pairs`] / [`dot4_i8_pairs`]: each word of four weights split by SXTB16 and
+//!   multiplied by SMLAD against the activations stored once as pairs ([`Activations`]);
 //! - other 32-bit Arm (Cortex-M0): `pxby_dsp::dots4_i8_i16`, an assembly loop over blocks of
 //!   four rows with its accumulators in registers, when the activations are word-aligned;
 //!   else [`dot4_i8_i16_shared`], one loop loading each activation once for four rows.
 //!
-//! No `unsafe` here: the two instructions come from `pxby-dsp` as safe functions, and on every
-//! other target they are plain Rust with the same results, so the unit tests run the Armv7E-M
-//! kernel on the host too.
+//! No `unsafe` here: the instructions and loops come from `pxby-dsp` as safe functions, and on
+//! every other target they are plain Rust with the same results, so the unit tests run the
+//! Armv7E-M kernel on the host too.
 //!
 //! ```
 //! use pxby_core::kernel::{Activations, dot4_i8_i16, dot4_i8_pairs};
