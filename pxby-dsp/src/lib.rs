@@ -145,6 +145,17 @@ pub fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) -> bool {
     ok
 }
 
+/// The words of a vector of `16·B` values as `B` blocks of eight words (what the vector loops
+/// of x86_64 and wasm32 take), or `None` for another length.
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+fn blocks<const B: usize>(x: &[u32]) -> Option<[[u32; 8]; B]> {
+    let (b, rest) = x.as_chunks::<8>();
+    (b.len() == B && rest.is_empty()).then(|| core::array::from_fn(|k| b[k]))
+}
+
 /// `out[r] = Σ_c w[r · cols + c] · x_c` (wrapping `i32` sums) like [`dots4_i8_i16`], with the
 /// vector given as its SMLAD pairs: per block of four values `x0..x3`, the words
 /// [`pair`]`(x0, x2)` and `pair(x1, x3)` (what one weight word's [`sxtb16`] and

@@ -11,6 +11,37 @@
 
 use core::arch::asm;
 
+/// One block of four columns of the loop below: the pairs `(x0, x2)`, `(x1, x3)` into r9 and
+/// r10, then for each row (pointers r0, r1, r3, r4, each post-incremented) its four weights,
+/// split by SXTB16 and multiplied into the row's sum (r5–r8) by SMLAD.
+macro_rules! four_columns {
+    () => {
+        concat!(
+            "ldrd r9, r10, [r2], #8\n",
+            "ldr r12, [r0], #4\n",
+            "sxtb16 r11, r12\n",
+            "smlad r5, r11, r9, r5\n",
+            "sxtb16 r11, r12, ror #8\n",
+            "smlad r5, r11, r10, r5\n",
+            "ldr r12, [r1], #4\n",
+            "sxtb16 r11, r12\n",
+            "smlad r6, r11, r9, r6\n",
+            "sxtb16 r11, r12, ror #8\n",
+            "smlad r6, r11, r10, r6\n",
+            "ldr r12, [r3], #4\n",
+            "sxtb16 r11, r12\n",
+            "smlad r7, r11, r9, r7\n",
+            "sxtb16 r11, r12, ror #8\n",
+            "smlad r7, r11, r10, r7\n",
+            "ldr r12, [r4], #4\n",
+            "sxtb16 r11, r12\n",
+            "smlad r8, r11, r9, r8\n",
+            "sxtb16 r11, r12, ror #8\n",
+            "smlad r8, r11, r10, r8",
+        )
+    };
+}
+
 /// See [`crate::dots4_pairs`]; the caller has checked every length: `cols` a non-zero multiple
 /// of 8, `pairs.len() == cols / 2`, `out.len()` a non-zero multiple of 4 and
 /// `w.len() >= out.len() * cols`.
@@ -41,51 +72,10 @@ pub(crate) fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32])
             "movs r6, #0",
             "movs r7, #0",
             "mov.w r8, #0",
-            // Per two blocks of four columns: the pairs (x0, x2), (x1, x3), then each row's
-            // four weights against them.
+            // Two blocks of four columns per turn.
             "4:",
-            "ldrd r9, r10, [r2], #8",
-            "ldr r12, [r0], #4",
-            "sxtb16 r11, r12",
-            "smlad r5, r11, r9, r5",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r5, r11, r10, r5",
-            "ldr r12, [r1], #4",
-            "sxtb16 r11, r12",
-            "smlad r6, r11, r9, r6",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r6, r11, r10, r6",
-            "ldr r12, [r3], #4",
-            "sxtb16 r11, r12",
-            "smlad r7, r11, r9, r7",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r7, r11, r10, r7",
-            "ldr r12, [r4], #4",
-            "sxtb16 r11, r12",
-            "smlad r8, r11, r9, r8",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r8, r11, r10, r8",
-            "ldrd r9, r10, [r2], #8",
-            "ldr r12, [r0], #4",
-            "sxtb16 r11, r12",
-            "smlad r5, r11, r9, r5",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r5, r11, r10, r5",
-            "ldr r12, [r1], #4",
-            "sxtb16 r11, r12",
-            "smlad r6, r11, r9, r6",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r6, r11, r10, r6",
-            "ldr r12, [r3], #4",
-            "sxtb16 r11, r12",
-            "smlad r7, r11, r9, r7",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r7, r11, r10, r7",
-            "ldr r12, [r4], #4",
-            "sxtb16 r11, r12",
-            "smlad r8, r11, r9, r8",
-            "sxtb16 r11, r12, ror #8",
-            "smlad r8, r11, r10, r8",
+            four_columns!(),
+            four_columns!(),
             "cmp r2, lr",
             "bne 4b",
             // Store the four sums; row 3's pointer is now the next block's row 0.

@@ -13,15 +13,10 @@ use core::arch::wasm32::{
 /// The checked call of [`crate::dots4_i8_i16`]: rows of 16 and 32 columns (the paper's LSTM
 /// widths) with loops of a fixed length, other widths by the portable loop.
 pub(crate) fn dots4_i8_i16(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) {
-    if let Some(xb) = x.first_chunk::<8>().filter(|_| cols == 16) {
-        return dots4_fixed::<1, 64>(w, &[*xb], out);
+    if let Some(xb) = crate::blocks::<1>(x) {
+        return dots4_fixed::<1, 64>(w, &xb, out);
     }
-    if let Some(xb) = x.first_chunk::<16>().filter(|_| cols == 32) {
-        let (lo, hi) = xb.split_at(8);
-        let xb = [
-            lo.try_into().unwrap_or([0; 8]),
-            hi.try_into().unwrap_or([0; 8]),
-        ];
+    if let Some(xb) = crate::blocks::<2>(x) {
         return dots4_fixed::<2, 128>(w, &xb, out);
     }
     crate::portable::dots4_i8_i16(w, cols, x, out);

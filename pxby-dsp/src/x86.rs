@@ -50,15 +50,10 @@ pub(crate) fn has_avx2() -> bool {
 /// loops of a fixed length, others by SSE2 ([`dots4_any`]).
 #[target_feature(enable = "avx2")]
 fn dots4_avx2(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) {
-    if let Some(xb) = x.first_chunk::<8>().filter(|_| cols == 16) {
-        return dots4_avx2_fixed::<1, 64>(w, &[*xb], out);
+    if let Some(xb) = crate::blocks::<1>(x) {
+        return dots4_avx2_fixed::<1, 64>(w, &xb, out);
     }
-    if let Some(xb) = x.first_chunk::<16>().filter(|_| cols == 32) {
-        let (lo, hi) = xb.split_at(8);
-        let xb = [
-            lo.try_into().unwrap_or([0; 8]),
-            hi.try_into().unwrap_or([0; 8]),
-        ];
+    if let Some(xb) = crate::blocks::<2>(x) {
         return dots4_avx2_fixed::<2, 128>(w, &xb, out);
     }
     dots4_any(w, cols, x, out);
@@ -102,15 +97,10 @@ fn dots4_avx2_fixed<const B: usize, const R4: usize>(w: &[u8], x: &[[u32; 8]; B]
 /// with loops of a fixed length, other widths by [`dots4_any`].
 #[target_feature(enable = "sse2")]
 fn dots4_sse2(w: &[u8], cols: usize, x: &[u32], out: &mut [i32]) {
-    if let Some(xb) = x.first_chunk::<8>().filter(|_| cols == 16) {
-        return dots4_fixed::<1, 64>(w, &[*xb], out);
+    if let Some(xb) = crate::blocks::<1>(x) {
+        return dots4_fixed::<1, 64>(w, &xb, out);
     }
-    if let Some(xb) = x.first_chunk::<16>().filter(|_| cols == 32) {
-        let (lo, hi) = xb.split_at(8);
-        let xb = [
-            lo.try_into().unwrap_or([0; 8]),
-            hi.try_into().unwrap_or([0; 8]),
-        ];
+    if let Some(xb) = crate::blocks::<2>(x) {
         return dots4_fixed::<2, 128>(w, &xb, out);
     }
     dots4_any(w, cols, x, out);
