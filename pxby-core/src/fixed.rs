@@ -241,6 +241,22 @@ pub fn lookup_i16(table: &[i16; TABLE_LEN], x: i32) -> i16 {
     (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
 }
 
+/// [`lookup`] for targets with the DSP instructions: entries `i` and `i + 1` as one word (one
+/// load; the Cortex-M4 allows it unaligned) and the interpolation
+/// `(y0·(128 − f) + y1·f + 64) >> 7` as one SMLAD — the same value as [`lookup`] (see
+/// [`lookup_batch`]).
+#[inline(always)]
+pub fn lookup_smlad(table: &[u8; 2 * TABLE_LEN], x: i32) -> i16 {
+    const LO: i32 = -(8 << GATE_BITS);
+    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
+    let (i, f) = ((u >> 7) & 255, (u & 127) as i16);
+    let ends = table
+        .get(2 * i..)
+        .and_then(|t| t.first_chunk::<4>())
+        .map_or(0, |b| u32::from_le_bytes(*b));
+    (pxby_dsp::smlad(ends, pxby_dsp::pair(128 - f, f), 64) >> 7) as i16
+}
+
 /// [`lookup_i16`] of every value of `x` into `out` (up to the shorter length), in three
 /// loops that vector units like: the indices and interpolation weights (vectorised), the
 /// table reads (a scalar gather), and the interpolation `(y0·(128 − f) + y1·f + 64) >> 7` —
@@ -410,6 +426,11 @@ mod tests {
                     assert_eq!(y, lookup_i16(table, i32::from(x)), "{x}");
                 }
             }
+        }
+        // The SMLAD form too.
+        for x in (-40_000i32..40_000).step_by(3) {
+            assert_eq!(lookup_smlad(&s, x), lookup(&s, x), "{x}");
+            assert_eq!(lookup_smlad(&t, x), lookup(&t, x), "{x}");
         }
         // Interpolation stays between the two entries for any table (so within `i16`).
         let extreme: [i16; TABLE_LEN] =

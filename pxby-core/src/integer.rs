@@ -46,7 +46,7 @@ use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
     ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, TABLE_LEN, div_round, isqrt, lookup,
-    lookup_batch, lookup_i16, sat16, shift_round, shift_round32,
+    lookup_batch, lookup_i16, lookup_smlad, sat16, shift_round, shift_round32,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::kernel::{Activations, pairs_len};
@@ -60,9 +60,15 @@ use crate::weights::LstmWeights;
 const EMBED_PAIRS_MAX: usize = pairs_len(96);
 
 /// Rows whose dot products [`Rows::add_to`] computes before requantising them: a whole gate
-/// matrix of the paper's model (128 rows) on the host, 32 on Arm, where the array is on a
-/// small stack.
-const DOT_CHUNK: usize = if cfg!(target_arch = "arm") { 32 } else { 128 };
+/// matrix of the paper's model on the host (128 rows: fewer calls of each loop), 64 on the
+/// Cortex-M4 (the array is zeroed at every call), 32 on the Cortex-M0 (16 KiB of RAM).
+const DOT_CHUNK: usize = if !cfg!(target_arch = "arm") {
+    128
+} else if pxby_dsp::USES_DSP_INSTRUCTIONS {
+    64
+} else {
+    32
+};
 
 /// Words of the stack buffers holding SMLAD pairs ([`Activations`]): vectors of up to 64 values
 /// (longer ones use the portable kernel).
@@ -609,9 +615,18 @@ impl<'a> Step<'a> {
 
     /// The cell update from the gate pre-activations `gates` (`[i; f; g; o]`, `4 · h.len()`
     /// values in gate units): `c' = f·c + i·g` with the cell at `2^-cell_shift`, updated in
-    /// place, and `h = o · tanh(c')` in Q15 into `h`.
+    /// place, and `h = o · tanh(c')` in Q15 into `h`. The table lookups per target: SMLAD
+    /// interpolation ([`lookup_smlad`]) with the DSP instructions, batches
+    /// ([`Step::update_batched`]) on vector targets, else [`lookup_i16`] or, for unaligned
+    /// tables, [`lookup`]; all give the same values.
     #[inline]
     fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
+        // With the DSP instructions (Cortex-M4): one word load and one SMLAD per lookup.
+        if pxby_dsp::USES_DSP_INSTRUCTIONS
+            && let Some((s, t)) = self.sigmoid.first_chunk().zip(self.tanh.first_chunk())
+        {
+            return self.update_with(gates, c, h, |x| lookup_smlad(s, x), |x| lookup_smlad(t, x));
+        }
         if let Some((s, t)) = self.words {
             if !cfg!(target_arch = "arm") {
                 return self.update_batched(s, t, gates, c, h);
