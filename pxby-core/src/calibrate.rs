@@ -162,10 +162,10 @@ pub fn row_requant(factor: f64) -> Result<Requant, Error> {
 /// largest factor's [`row_requant`] (its multiplier in `[2^14, 2^15)`), the others' multipliers
 /// `round(factor · 2^shift)`, at least 1. A shared shift lets the kernels requantise a matrix
 /// with one loop-wide shift (vectorised on x86_64); a multiplier of a row 2^7 times smaller
-/// than the largest still has 8 bits, finer than its int8 weights. Errors: those of
-/// [`row_requant`] for the largest factor, or a shift outside
-/// [`UNIFORM_SHIFTS`](crate::quant::UNIFORM_SHIFTS) when the factors need per-row shifts
-/// beyond it (then each row gets its own [`row_requant`]).
+/// than the largest still has 8 bits, finer than its int8 weights. When the largest factor's
+/// shift falls outside [`UNIFORM_SHIFTS`](crate::quant::UNIFORM_SHIFTS) (where the shared-shift
+/// loop is exact), each row keeps its own [`row_requant`] instead. Errors: those of
+/// [`row_requant`], or a factor that is not positive and finite ([`QuantError::BadScale`]).
 pub fn matrix_requants(factors: &[f64]) -> Result<Vec<Requant>, Error> {
     let largest = factors.iter().fold(0.0f64, |m, &f| m.max(f));
     let Some(&first) = factors.first() else {

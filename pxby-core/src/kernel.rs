@@ -7,8 +7,9 @@
 //!   SIMD) [`dot_i8_i16_fixed`] for the paper's rows of 16 and 32 columns (one straight-line
 //!   block per row), else [`dot_i8_i16_lanes`], blocks of 16; LLVM turns both into `pmaddwd`
 //!   (x86_64) or `i32x4.dot_i16x8_s` with simd128;
-//! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions): `pxby_dsp::dots4_pairs`,
-//!   an assembly loop of four rows at a time for widths that are a multiple of 8, else
+//! - Armv7E-M (Cortex-M4/M7, where `pxby_dsp` uses the DSP instructions):
+//!   `pxby_dsp::dots4_pairs`, an assembly loop of four rows at a time for widths that are a
+//!   multiple of 8, else
 //!   [`dot2_i8_pairs`] / [`dot4_i8_pairs`]: each word of four weights split by SXTB16 and
 //!   multiplied by SMLAD against the activations stored once as pairs ([`Activations`]);
 //! - other 32-bit Arm (Cortex-M0): `pxby_dsp::dots4_i8_i16`, an assembly loop over blocks of
@@ -320,16 +321,16 @@ impl<'a> Activations<'a> {
         if let Some(p) = self.pairs.first_chunk::<8>().filter(|_| cols == 16) {
             return dots2_fixed::<32, 8>(w, p, out);
         }
-        // x86_64 (SSE2) and the Cortex-M0 (assembly): `pxby_dsp`'s loop of four rows at a
-        // time, for whole blocks of four rows and word-aligned activations (the generator's
-        // buffers are).
+        // x86_64 (SSE2 / AVX2), wasm32 with SIMD and the Cortex-M0 (assembly): `pxby_dsp`'s
+        // loop of four rows at a time, for whole blocks of four rows and word-aligned
+        // activations (the generator's buffers are).
         if pxby_dsp::HAS_DOTS4_LOOP
             && bytemuck::try_cast_slice::<i16, u32>(x)
                 .is_ok_and(|xw| pxby_dsp::dots4_i8_i16(w, cols, xw, out))
         {
             return;
         }
-        // Elsewhere (wasm32; x86_64 for other shapes): one row at a time with loops of a
+        // Elsewhere (wasm32 without SIMD; other shapes): one row at a time with loops of a
         // fixed length, which LLVM turns into straight-line vector code with one horizontal
         // sum per row.
         if !cfg!(target_arch = "arm") {

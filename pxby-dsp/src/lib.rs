@@ -5,13 +5,16 @@
 //! - [`smlad`]: two 16 × 16-bit products added to an accumulator;
 //! - [`dots4_i8_i16`]: int8 rows times an int16 vector, four rows at a time (on Armv6-M,
 //!   `cfg(pxby_m0)`, one `asm!` loop in the private module `m0` that keeps its accumulators in
-//!   registers; on x86_64 SSE2 or AVX2 intrinsics in the private module `x86`; elsewhere
-//!   [`portable::dots4_i8_i16`]).
+//!   registers; on x86_64 SSE2 or AVX2 intrinsics in the private module `x86`; on wasm32 with
+//!   SIMD its intrinsics in `wasm`; elsewhere [`portable::dots4_i8_i16`]);
+//! - [`dots4_pairs`]: the same over the SMLAD pairs of the vector (on Armv7E-M one `asm!` loop
+//!   in the private module `v7em`; elsewhere [`portable::dots4_pairs`]).
 //!
 //! On Armv7E-M (`thumbv7em-*`, `thumbv8m.main-*`; `cfg(pxby_dsp)` set by the build script) each
 //! is one instruction, written with `asm!` in the private module `arm`, which touches no memory;
-//! with `m0` and `x86`, the only `unsafe` code of the runtime. Everywhere else the same functions
-//! are plain Rust ([`portable`]), and the tests check the instruction semantics against them.
+//! with `v7em`, `m0` and `x86`, the only `unsafe` code of the runtime. Everywhere else the same
+//! functions are plain Rust ([`portable`]), and the tests check the instruction semantics
+//! against them.
 //!
 //! With them, four int8 weights `w0..w3` (one little-endian word) times four int16 inputs
 //! `x0..x3` take two SXTB16 and two SMLAD, once the inputs are stored as the pairs
@@ -91,10 +94,6 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     }
 }
 
-/// True when [`dots4_i8_i16`] is the Cortex-M0 assembly loop (`cfg(pxby_m0)`), false when it
-/// is [`portable::dots4_i8_i16`] or the x86_64 loop.
-pub const USES_M0_LOOP: bool = cfg!(pxby_m0);
-
 /// True when [`dots4_i8_i16`] is a loop of its own for this target (the Cortex-M0's assembly,
 /// x86_64's SSE2 / AVX2 intrinsics, wasm32's SIMD intrinsics) rather than
 /// [`portable::dots4_i8_i16`], which LLVM compiles less well than a one-row loop.
@@ -109,8 +108,9 @@ pub const HAS_DOTS4_LOOP: bool = cfg!(any(
 /// of two values (`x_{2k}` in the low half of `x[k]`, `x_{2k+1}` in the high half: the memory
 /// layout of an `[i16]`, viewed as words).
 ///
-/// The rows go four at a time: on the Cortex-M0 (`cfg(pxby_m0)`) one assembly loop
-/// ([`USES_M0_LOOP`]), elsewhere [`portable::dots4_i8_i16`]. Returns `false` and leaves `out`
+/// The rows go four at a time: on the Cortex-M0 (`cfg(pxby_m0)`) one assembly loop, on
+/// x86_64 and on wasm32 with SIMD vector intrinsics, elsewhere [`portable::dots4_i8_i16`]
+/// ([`HAS_DOTS4_LOOP`] tells which). Returns `false` and leaves `out`
 /// alone unless `cols` is even and at least 2, `x.len() == cols / 2`, `out.len()` is a
 /// non-zero multiple of 4 and `w` holds `out.len()` rows.
 ///
