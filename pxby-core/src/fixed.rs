@@ -211,15 +211,25 @@ pub fn isqrt(v: u64) -> u64 {
     root
 }
 
+/// The lowest input the activation tables cover, in gate units (−8); they end before
+/// `−TABLE_LO` (8), and lookups clamp their input to that range.
+pub const TABLE_LO: i32 = -(8 << GATE_BITS);
+
+/// The table segment `i` (`0..=255`) of a gate-unit input clamped to the tables' range, and
+/// the position `f` in it (`0..128`): the clamped input is `TABLE_LO + 128·i + f`.
+#[inline(always)]
+fn segment(x: i32) -> (usize, i32) {
+    let u = x.clamp(TABLE_LO, -TABLE_LO - 1) - TABLE_LO; // 0..=32767
+    ((u >> 7) as usize, u & 127)
+}
+
 /// Looks up a table of [`TABLE_LEN`] little-endian `i16` entries (2 bytes each) at a gate-scale
 /// input (`2^-GATE_BITS`), clamped to `[−8, 8)`, with linear interpolation between the 256
 /// segments of width 1/16 (128 input steps each). `table` shorter than `2·TABLE_LEN` bytes
 /// gives 0 (loading rejects such tables).
 #[inline(always)]
 pub fn lookup(table: &[u8], x: i32) -> i16 {
-    const LO: i32 = -(8 << GATE_BITS);
-    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
-    let (i, f) = ((u >> 7) & 255, (u & 127) as i32);
+    let (i, f) = segment(x);
     let Some(&b) = table.get(2 * i..).and_then(|t| t.first_chunk::<4>()) else {
         return 0;
     };
@@ -234,9 +244,7 @@ pub fn lookup(table: &[u8], x: i32) -> i16 {
 /// assembly or bounds checks).
 #[inline(always)]
 pub fn lookup_i16(table: &[i16; TABLE_LEN], x: i32) -> i16 {
-    const LO: i32 = -(8 << GATE_BITS);
-    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
-    let (i, f) = ((u >> 7) & 255, (u & 127) as i32);
+    let (i, f) = segment(x);
     let (y0, y1) = (i32::from(table[i]), i32::from(table[i + 1]));
     (y0 + (((y1 - y0) * f + 64) >> 7)) as i16
 }
@@ -247,9 +255,8 @@ pub fn lookup_i16(table: &[i16; TABLE_LEN], x: i32) -> i16 {
 /// [`lookup_batch`]).
 #[inline(always)]
 pub fn lookup_smlad(table: &[u8; 2 * TABLE_LEN], x: i32) -> i16 {
-    const LO: i32 = -(8 << GATE_BITS);
-    let u = (x.clamp(LO, -LO - 1) - LO) as usize; // 0..=32767
-    let (i, f) = ((u >> 7) & 255, (u & 127) as i16);
+    let (i, f) = segment(x);
+    let f = f as i16;
     let ends = table
         .get(2 * i..)
         .and_then(|t| t.first_chunk::<4>())
@@ -265,13 +272,12 @@ pub fn lookup_smlad(table: &[u8; 2 * TABLE_LEN], x: i32) -> i16 {
 /// loops have a fixed length.
 #[inline(always)]
 pub fn lookup_batch<const N: usize>(table: &[i16; TABLE_LEN], x: &[i16; N], out: &mut [i16; N]) {
-    const LO: i32 = -(8 << GATE_BITS);
     let mut index = [0u8; N];
     let mut weights = [[0i16; 2]; N];
     for ((x, i), w) in x.iter().zip(&mut index).zip(&mut weights) {
-        let u = i32::from(*x).clamp(LO, -LO - 1) - LO; // 0..=32767
-        let f = (u & 127) as i16;
-        *i = (u >> 7) as u8;
+        let (s, f) = segment(i32::from(*x));
+        let f = f as i16;
+        *i = s as u8;
         *w = [128 - f, f];
     }
     let mut ends = [[0i16; 2]; N];

@@ -45,8 +45,8 @@ use crate::config::{Direction, Embed, LstmPart, Slot};
 use crate::context::{CENTRE, Context};
 use crate::error::Error;
 use crate::fixed::{
-    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, TABLE_LEN, div_round, isqrt, lookup,
-    lookup_batch, lookup_i16, lookup_smlad, sat16, shift_round, shift_round32,
+    ALPHA_BITS, GATE_BITS, HIDDEN_BITS, NORM_BITS, Requant, TABLE_LEN, TABLE_LO, div_round, isqrt,
+    lookup, lookup_batch, lookup_i16, lookup_smlad, sat16, shift_round, shift_round32,
 };
 use crate::intparams::{IntParams, MAX_INT_COLS};
 use crate::kernel::{Activations, pairs_len};
@@ -718,10 +718,6 @@ impl<'a> Step<'a> {
 
 /// Cells per chunk of [`Step::update_batched`].
 const CELLS: usize = 16;
-
-/// The lowest table input in gate units (the tables cover `[−8, 8)`; [`lookup_i16`] clamps
-/// there).
-const TABLE_LO: i32 = -(8 << GATE_BITS);
 
 /// `c' = f·c + i·g`, saturated to `i16`, with `i, f, g` in Q15 and the cell at `2^-cs`.
 #[inline(always)]
