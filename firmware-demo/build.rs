@@ -23,6 +23,7 @@ use pxby_core::{
     config::ModelConfig,
     format::{Metadata, random_weights, write_model},
     quant::WeightType,
+    wide::widen,
 };
 
 const DEFAULT_MODEL: &str = "fixtures/models/default-int8.pxby";
@@ -68,6 +69,29 @@ fn main() {
     let model = model_path(&workspace, &out);
     check_model(&model);
     println!("cargo:rustc-env=PXBY_MODEL_FILE={}", model.display());
+    let wide = out.join("model.wide");
+    write_if_changed(&wide, &wide_image(&model, &target));
+    println!("cargo:rustc-env=PXBY_WIDE_FILE={}", wide.display());
+}
+
+/// The widened-weights image (`pxby_core::wide`) of the model for targets with the DSP
+/// instructions (the Cortex-M4 boards, whose SMLAD loop reads it), else nothing: the Cortex-M0
+/// has no SMLAD, and a model that is not integer has nothing to widen.
+fn wide_image(path: &Path, target: &str) -> Vec<u8> {
+    if !target.starts_with("thumbv7em") {
+        return Vec::new();
+    }
+    let bytes = fs::read(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    match Model::from_bytes(&bytes).map(|m| widen(&m)) {
+        Ok(Ok(image)) => image,
+        _ => {
+            println!(
+                "cargo:warning={} is not an integer model: no widened weights, the Cortex-M4 runs the slower loop",
+                path.display()
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// Fails the build when the firmware could not load `path` (it would stop at reset).

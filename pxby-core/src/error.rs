@@ -91,6 +91,9 @@ pub enum QuantError {
     /// range (Q15 mixing weights, int16 LayerNorm weights), or a matrix too wide for the
     /// 32-bit accumulators.
     Mismatch,
+    /// A widened-weights image ([`crate::wide`]) that was not made from this model file, or
+    /// whose bytes are not 4-aligned.
+    WideImage,
 }
 
 impl fmt::Display for QuantError {
@@ -101,6 +104,9 @@ impl fmt::Display for QuantError {
             QuantError::TableLength => "an activation table has the wrong length",
             QuantError::BadScale => "an activation scale is NaN, infinite or not positive",
             QuantError::Mismatch => "integer parameters disagree with the configuration",
+            QuantError::WideImage => {
+                "the widened-weights image was not made from this model file (or is not 4-aligned)"
+            }
         })
     }
 }

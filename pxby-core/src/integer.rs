@@ -111,6 +111,8 @@ struct Rows<'a> {
     /// The shift all rows share ([`Tensor::uniform_shift`]), if they do and the biases are
     /// [`Tensor::is_bounded`]: then [`requant_add_rows_uniform`] applies.
     uniform_shift: Option<u32>,
+    /// The matrix widened for [`pxby_dsp::wide_gates`] ([`crate::wide`]), or empty.
+    wide: &'a [u32],
 }
 
 /// Bytes as little-endian values of `T` when they are aligned for it (and the target is
@@ -134,7 +136,43 @@ impl<'a> Rows<'a> {
             bias,
             words: aligned_words(mult).zip(aligned_words(bias)),
             uniform_shift: w.uniform_shift().filter(|_| b.is_bounded()),
+            wide: &[],
         }
+    }
+
+    /// These rows with their widened form attached (empty: none).
+    fn widened(self, wide: &'a [u32]) -> Self {
+        Rows { wide, ..self }
+    }
+
+    /// [`Rows::add_to`] of the vector `x`: through the widened matrix
+    /// ([`pxby_dsp::wide_gates`]) when there is one and `out` is word-aligned (then it returns
+    /// true), else through `x`'s SMLAD pairs (built in `pairs`). Both give the same values.
+    #[inline]
+    fn add(&self, x: &[i16], pairs: &mut [u32; PAIRS_MAX], out: &mut [i16]) -> bool {
+        if let Some(shift) = self.uniform_shift
+            && !self.wide.is_empty()
+            && x.len() == self.cols
+            && let Ok(o) = bytemuck::try_cast_slice_mut::<i16, u32>(out)
+        {
+            // The activations as words: in place when aligned, else copied into `pairs`.
+            let xw = match bytemuck::try_cast_slice::<i16, u32>(x) {
+                Ok(xw) => Some(xw),
+                Err(_) => pairs.get_mut(..x.len() / 2).map(|pw| {
+                    for (w, p) in pw.iter_mut().zip(x.as_chunks::<2>().0) {
+                        *w = pxby_dsp::pair(p[0], p[1]);
+                    }
+                    &*pw
+                }),
+            };
+            if let Some(xw) = xw
+                && pxby_dsp::wide_gates(self.wide, xw, shift, o)
+            {
+                return true;
+            }
+        }
+        self.add_to(&Activations::new(x, pairs), out);
+        false
     }
 
     /// `out[r] = sat16(out[r] + R(W[r] · x + b[r]))` for every row `r < out.len()`, the
@@ -149,48 +187,37 @@ impl<'a> Rows<'a> {
             let (r0, n) = (k * DOT_CHUNK, out.len());
             let dots = &mut dots[..n];
             x.dots(self.w.get(r0 * c..).unwrap_or(&[]), c, dots);
-            let shift = self.shift.get(r0..).unwrap_or(&[]);
-            if let Some((mult, bias)) = self.words {
-                let (mult, bias) = (mult.get(r0..).unwrap_or(&[]), bias.get(r0..).unwrap_or(&[]));
-                match self.uniform_shift {
-                    Some(sh) => requant_add_rows_uniform(out, dots, mult, sh, bias),
-                    None => requant_add_rows(out, dots, mult, shift, bias),
-                }
-            } else {
-                let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
-                let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
-                for ((((o, &d), m), &sh), b) in
-                    out.iter_mut().zip(&*dots).zip(mult).zip(shift).zip(bias)
-                {
-                    requant_add(o, d, i16::from_le_bytes(*m), sh, i32::from_le_bytes(*b));
-                }
-            }
+            self.requant_add(r0, dots, out);
         }
     }
 
     /// [`Rows::add_to`] with `x = 0` (the zero initial state): adds `R(b[r])`.
     fn add_bias_to(&self, out: &mut [i16]) {
-        for (r, o) in out.iter_mut().enumerate() {
-            *o = sat16(i64::from(*o) + i64::from(self.finish(r, 0)));
+        let dots = [0i32; DOT_CHUNK];
+        for (k, out) in out.chunks_mut(DOT_CHUNK).enumerate() {
+            self.requant_add(k * DOT_CHUNK, &dots[..out.len()], out);
         }
     }
 
-    /// `R(dot + b[r])` saturated to `i16`, for a finished dot product of row `r`.
+    /// `out[i] = sat16(out[i] + R(dots[i] + b[r0 + i]))`: rows `r0..` requantised by the
+    /// loop that suits how they are stored.
     #[inline(always)]
-    fn finish(&self, r: usize, dot: i32) -> i16 {
-        let b = self
-            .bias
-            .get(4 * r..4 * r + 4)
-            .map_or(0, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let m = self
-            .mult
-            .get(2 * r..2 * r + 2)
-            .map_or(0, |m| i16::from_le_bytes([m[0], m[1]]));
-        let q = Requant {
-            multiplier: i32::from(m),
-            shift: self.shift.get(r).map_or(1, |&s| u32::from(s)),
-        };
-        q.to_i16(i64::from(dot) + i64::from(b))
+    fn requant_add(&self, r0: usize, dots: &[i32], out: &mut [i16]) {
+        let shift = self.shift.get(r0..).unwrap_or(&[]);
+        if let Some((mult, bias)) = self.words {
+            let (mult, bias) = (mult.get(r0..).unwrap_or(&[]), bias.get(r0..).unwrap_or(&[]));
+            match self.uniform_shift {
+                Some(sh) => requant_add_rows_uniform(out, dots, mult, sh, bias),
+                None => requant_add_rows(out, dots, mult, shift, bias),
+            }
+        } else {
+            let mult = self.mult.get(2 * r0..).unwrap_or(&[]).as_chunks::<2>().0;
+            let bias = self.bias.get(4 * r0..).unwrap_or(&[]).as_chunks::<4>().0;
+            for ((((o, &d), m), &sh), b) in out.iter_mut().zip(dots).zip(mult).zip(shift).zip(bias)
+            {
+                requant_add(o, d, i16::from_le_bytes(*m), sh, i32::from_le_bytes(*b));
+            }
+        }
     }
 }
 
@@ -518,15 +545,15 @@ impl<'a> Model<'a> {
         // The first layer's reverse direction: rev[t], t = L−1..0.
         if cfg.bidirectional {
             let l = self.weights.lstm(0, Direction::Reverse);
-            let step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse));
+            let mut step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse));
+            step.hh = step.hh.widened(self.wide.get(&cfg, 0, Direction::Reverse, true));
             let (c, h) = states.split_at_mut(s);
             c[..h0].fill(0);
             for t in (0..len).rev() {
                 let g = &mut gates[..g0];
                 g.copy_from_slice(&proj(t)[g0..2 * g0]);
                 if t + 1 < len {
-                    let prev = &rev[(t + 1) * h0..(t + 2) * h0];
-                    step.hh.add_to(&Activations::new(prev, &mut pairs), g);
+                    let _ = step.hh.add(&rev[(t + 1) * h0..(t + 2) * h0], &mut pairs, g);
                 } else {
                     step.hh.add_bias_to(g);
                 }
@@ -540,9 +567,12 @@ impl<'a> Model<'a> {
         for t in 0..len {
             for k in 0..depth {
                 let l = self.weights.lstm(k, Direction::Forward);
-                let step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward));
-                let ih =
-                    (k > 0).then(|| Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh)));
+                let mut step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward));
+                step.hh = step.hh.widened(self.wide.get(&cfg, k, Direction::Forward, true));
+                let ih = (k > 0).then(|| {
+                    Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh))
+                        .widened(self.wide.get(&cfg, k, Direction::Forward, false))
+                });
                 let hid = if k == 0 { h0 } else { s };
                 let (c, h) = states[2 * k * s..(2 * k + 2) * s].split_at_mut(s);
                 let (c, h) = (&mut c[..hid], &mut h[..hid]);
@@ -551,11 +581,11 @@ impl<'a> Model<'a> {
                     None => g.copy_from_slice(&proj(t)[..g0]),
                     Some(ih) => {
                         g.fill(0);
-                        ih.add_to(&Activations::new(&x[..s], &mut pairs), g);
+                        let _ = ih.add(&x[..s], &mut pairs, g);
                     }
                 }
                 if t > 0 {
-                    step.hh.add_to(&Activations::new(h, &mut pairs), g);
+                    let _ = step.hh.add(h, &mut pairs, g);
                 } else {
                     step.hh.add_bias_to(g);
                 }
@@ -749,7 +779,57 @@ fn new_hidden(o: i16, tanh_c: i32) -> i16 {
 
 #[cfg(test)]
 mod tests {
-    use super::{CONV_TAPS, requant_add_rows, requant_add_rows_uniform};
+    use super::{CONV_TAPS, PAIRS_MAX, Rows, requant_add_rows, requant_add_rows_uniform};
+    use crate::config::{Direction, LstmPart};
+
+    /// The default model's per-position matrices really run widened (not the fallback) when
+    /// an image is attached and the buffers are word-aligned, with the same gates.
+    #[test]
+    fn widened_rows_run_widened_with_the_same_gates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/models/default-int8.pxby");
+        let bytes = std::fs::read(path).unwrap();
+        let model = crate::Model::from_bytes(&bytes).unwrap();
+        let image: std::vec::Vec<u32> = crate::wide::widen(&model)
+            .unwrap()
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .map(|b| u32::from_le_bytes(*b))
+            .collect();
+        let mut wide = model.clone();
+        wide.attach_wide(bytemuck::cast_slice(&image)).unwrap();
+        let cfg = *model.config();
+        let mut widened = 0;
+        for (layer, dir, part) in [
+            (0, Direction::Forward, LstmPart::WeightHh),
+            (0, Direction::Reverse, LstmPart::WeightHh),
+            (1, Direction::Forward, LstmPart::WeightIh),
+            (1, Direction::Forward, LstmPart::WeightHh),
+        ] {
+            let l = model.weights.lstm(layer, dir);
+            let bias = if part == LstmPart::WeightIh { LstmPart::BiasIh } else { LstmPart::BiasHh };
+            let rows = Rows::new(l.get(part), l.get(bias));
+            let hh = part == LstmPart::WeightHh;
+            let fast = rows.widened(wide.wide.get(&cfg, layer, dir, hh));
+            let (n, cols) = (l.get(part).rows(), l.get(part).cols());
+            let mut xw = [0u32; 16];
+            let mut ow = [0u32; 64];
+            let x: &mut [i16] = &mut bytemuck::cast_slice_mut(&mut xw)[..cols];
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = (i as i16 * 2311) ^ 0x5a5a;
+            }
+            let out: &mut [i16] = &mut bytemuck::cast_slice_mut(&mut ow)[..n];
+            for (i, v) in out.iter_mut().enumerate() {
+                *v = (i as i16).wrapping_mul(977);
+            }
+            let mut want = out.to_vec();
+            let mut pairs = [0u32; PAIRS_MAX];
+            assert!(!rows.add(x, &mut pairs, &mut want), "no image: the pairs path");
+            widened += usize::from(fast.add(x, &mut pairs, out));
+            assert_eq!(out, &want[..], "layer {layer} {dir:?} {part:?}");
+        }
+        assert_eq!(widened, 4);
+    }
     use crate::model::conv_taps;
     use crate::quant::{BIAS_LIMIT, UNIFORM_SHIFTS};
 

@@ -118,6 +118,7 @@ pub mod model;
 pub mod quant;
 pub mod vocab;
 pub mod weights;
+pub mod wide;
 
 pub use error::Error;
 pub use model::Model;

@@ -51,6 +51,8 @@ pub struct Model<'a> {
     crc: u32,
     pub(crate) weights: Weights<'a>,
     pub(crate) int: Option<IntParams<'a>>,
+    /// Widened matrices attached by [`Model::attach_wide`] (none after loading).
+    pub(crate) wide: crate::wide::WideMatrices<'a>,
 }
 
 /// One LSTM step: `gates = (W_ih x + b_ih) + (W_hh h + b_hh)` (the `W_hh` product is skipped
@@ -133,6 +135,7 @@ impl<'a> Model<'a> {
             crc: file.crc,
             weights: file.weights,
             int: file.int,
+            wide: Default::default(),
         })
     }
 

@@ -67,3 +67,40 @@ pub fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32]) {
 
 /// Words of pairs [`dots4_pairs`] unpacks on the stack: vectors of up to 256 values.
 const MAX_PAIR_WORDS: usize = 128;
+
+/// SMLAWB / SMLAWT (see [`crate::wide_gates`]): `acc + (a · m) >> 16`, the 48-bit product
+/// shifted arithmetically, wrapping.
+#[inline(always)]
+pub fn smlaw(a: i32, m: i16, acc: i32) -> i32 {
+    acc.wrapping_add(((i64::from(a) * i64::from(m)) >> 16) as i32)
+}
+
+/// The gate rows of a widened matrix (see [`crate::wide_gates`], which checks the lengths).
+pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
+    let k = shift - 16;
+    let round = 1i32 << (k - 1);
+    let block = crate::wide_block_words(x.len());
+    for (b, o) in w.chunks_exact(block).zip(out.chunks_exact_mut(2)) {
+        let (bias, rest) = b.split_at(4);
+        let (weights, mult) = rest.split_at(4 * x.len());
+        let mut acc = [0i32; 4];
+        for (a, &b) in acc.iter_mut().zip(bias) {
+            *a = b as i32;
+        }
+        for (&xw, q) in x.iter().zip(weights.chunks_exact(4)) {
+            for (a, &w) in acc.iter_mut().zip(q) {
+                *a = smlad(w, xw, *a);
+            }
+        }
+        let v = |j: usize| {
+            let m = (mult[j / 2] >> (16 * (j % 2))) as u16 as i16;
+            let v = smlaw(acc[j], m, round) >> k;
+            v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+        };
+        for (h, o) in o.iter_mut().enumerate() {
+            let lo = (*o as u16 as i16).saturating_add(v(2 * h));
+            let hi = ((*o >> 16) as u16 as i16).saturating_add(v(2 * h + 1));
+            *o = crate::pair(lo, hi);
+        }
+    }
+}

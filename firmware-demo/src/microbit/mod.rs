@@ -102,6 +102,11 @@ fn load_model(
     slot: &'static mut Result<Model<'static>, pxby_core::Error>,
 ) -> &'static Result<Model<'static>, pxby_core::Error> {
     *slot = Model::from_bytes(model_data::bytes());
+    if let Ok(model) = slot.as_mut()
+        && let Err(e) = model_data::attach_wide(model)
+    {
+        *slot = Err(e);
+    }
     slot
 }
 

@@ -43,9 +43,12 @@ fn main() -> ! {
     };
     let mut buttons = pins.buttons.init();
     // A corrupt model leaves the screen dark: nothing else can be shown without it.
-    let Ok(model) = Model::from_bytes(model_data::bytes()) else {
+    let Ok(mut model) = Model::from_bytes(model_data::bytes()) else {
         halt()
     };
+    if model_data::attach_wide(&mut model).is_err() {
+        halt()
+    }
 
     let mut seed: u64 = 1;
     loop {

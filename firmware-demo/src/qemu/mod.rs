@@ -57,13 +57,17 @@ fn main() -> ! {
             semihost::exit(2)
         }
     };
-    let model = match Model::from_bytes(model_data::bytes()) {
+    let mut model = match Model::from_bytes(model_data::bytes()) {
         Ok(m) => m,
         Err(e) => {
             say!("error: embedded model: {}", e);
             semihost::exit(3)
         }
     };
+    if let Err(e) = model_data::attach_wide(&mut model) {
+        say!("error: embedded widened weights: {}", e);
+        semihost::exit(3)
+    }
     print_model(&model);
 
     let label = demo::status_label(&opts);
