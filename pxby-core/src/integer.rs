@@ -74,28 +74,32 @@ const DOT_CHUNK: usize = if !cfg!(target_arch = "arm") {
 /// (longer ones use the portable kernel).
 const PAIRS_MAX: usize = pairs_len(64);
 
-/// The 49 taps of PxByEmbed's 3x3 convolution that land inside the 3x3 context, as
-/// `(output cell, kernel index, input cell)`: [`crate::model::conv_taps`] of every cell, in one
-/// constant table so that the integer loop has no index arithmetic (integer sums do not depend
-/// on the order).
-const CONV_TAPS: [(u8, u8, u8); 49] = {
-    let mut taps = [(0u8, 0u8, 0u8); 49];
-    let (mut n, mut p) = (0, 0);
-    while p < 9 {
-        let (pr, pc) = (p / 3, p % 3);
-        let mut k = 0;
-        while k < 9 {
-            let (r, c) = (pr + k / 3, pc + k % 3);
-            if r >= 1 && r <= 3 && c >= 1 && c <= 3 {
-                taps[n] = (p as u8, k as u8, ((r - 1) * 3 + (c - 1)) as u8);
-                n += 1;
-            }
-            k += 1;
-        }
-        p += 1;
-    }
-    taps
-};
+/// `Σ w[k] · x[q]` over the listed `(k, q)` taps.
+macro_rules! taps {
+    ($w:ident, $x:ident; $($k:literal $q:literal),*) => {
+        0 $(+ $w[$k] * $x[$q])*
+    };
+}
+
+/// The 49 taps of PxByEmbed's 3x3 convolution that land inside the 3x3 context
+/// ([`crate::model::conv_taps`] of every cell), written out for one input channel: adds to
+/// `accs[p]` the kernel `w` (int8, as bytes) applied at cell `p` of the channel's cells `x`.
+/// Straight-line code with constant indices (integer sums do not depend on the order); the
+/// unit test compares it with `conv_taps`.
+#[inline(always)]
+fn conv3x3_add(w: &[u8; 9], x: &[i16; 9], accs: &mut [i32; 9]) {
+    let w = w.map(|b| i32::from(b as i8));
+    let x = x.map(i32::from);
+    accs[0] += taps!(w, x; 4 0, 5 1, 7 3, 8 4);
+    accs[1] += taps!(w, x; 3 0, 4 1, 5 2, 6 3, 7 4, 8 5);
+    accs[2] += taps!(w, x; 3 1, 4 2, 6 4, 7 5);
+    accs[3] += taps!(w, x; 1 0, 2 1, 4 3, 5 4, 7 6, 8 7);
+    accs[4] += taps!(w, x; 0 0, 1 1, 2 2, 3 3, 4 4, 5 5, 6 6, 7 7, 8 8);
+    accs[5] += taps!(w, x; 0 1, 1 2, 3 4, 4 5, 6 7, 7 8);
+    accs[6] += taps!(w, x; 1 3, 2 4, 4 6, 5 7);
+    accs[7] += taps!(w, x; 0 3, 1 4, 2 5, 3 6, 4 7, 5 8);
+    accs[8] += taps!(w, x; 0 4, 1 5, 3 7, 4 8);
+}
 
 /// An integer matrix and its bias, cut into slices once per layer for the hot loops.
 #[derive(Clone, Copy)]
@@ -383,15 +387,8 @@ impl<'a> Model<'a> {
             for ch in 0..e {
                 let row = conv_w.row_i8(ch);
                 let mut accs = [0i32; 9];
-                for (wk, xq) in row.chunks_exact(9).zip(x.chunks_exact(9)) {
-                    let (Some(wk), Some(xq)) = (wk.first_chunk::<9>(), xq.first_chunk::<9>())
-                    else {
-                        continue;
-                    };
-                    for &(pos, k, q) in &CONV_TAPS {
-                        accs[pos as usize] +=
-                            i32::from(wk[k as usize] as i8) * i32::from(xq[q as usize]);
-                    }
+                for (wk, xq) in row.as_chunks::<9>().0.iter().zip(x.as_chunks::<9>().0) {
+                    conv3x3_add(wk, xq, &mut accs);
                 }
                 for (pos, &acc) in accs.iter().enumerate() {
                     let cv = conv_w
@@ -546,7 +543,9 @@ impl<'a> Model<'a> {
         if cfg.bidirectional {
             let l = self.weights.lstm(0, Direction::Reverse);
             let mut step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse));
-            step.hh = step.hh.widened(self.wide.get(&cfg, 0, Direction::Reverse, true));
+            step.hh = step
+                .hh
+                .widened(self.wide.get(&cfg, 0, Direction::Reverse, true));
             let (c, h) = states.split_at_mut(s);
             c[..h0].fill(0);
             for t in (0..len).rev() {
@@ -568,7 +567,9 @@ impl<'a> Model<'a> {
             for k in 0..depth {
                 let l = self.weights.lstm(k, Direction::Forward);
                 let mut step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward));
-                step.hh = step.hh.widened(self.wide.get(&cfg, k, Direction::Forward, true));
+                step.hh = step
+                    .hh
+                    .widened(self.wide.get(&cfg, k, Direction::Forward, true));
                 let ih = (k > 0).then(|| {
                     Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh))
                         .widened(self.wide.get(&cfg, k, Direction::Forward, false))
@@ -651,10 +652,14 @@ impl<'a> Step<'a> {
     /// tables, [`lookup`]; all give the same values.
     #[inline]
     fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
-        // With the DSP instructions (Cortex-M4): one word load and one SMLAD per lookup.
+        // With the DSP instructions (Cortex-M4): one word load and one SMLAD per lookup, in
+        // one assembly loop for cell shifts up to 11 (all that calibration gives in practice).
         if pxby_dsp::USES_DSP_INSTRUCTIONS
             && let Some((s, t)) = self.sigmoid.first_chunk().zip(self.tanh.first_chunk())
         {
+            if pxby_dsp::lstm_cells(gates, c, h, s, t, self.cell_shift) {
+                return;
+            }
             return self.update_with(gates, c, h, |x| lookup_smlad(s, x), |x| lookup_smlad(t, x));
         }
         if let Some((s, t)) = self.words {
@@ -779,14 +784,84 @@ fn new_hidden(o: i16, tanh_c: i32) -> i16 {
 
 #[cfg(test)]
 mod tests {
-    use super::{CONV_TAPS, PAIRS_MAX, Rows, requant_add_rows, requant_add_rows_uniform};
+    use super::{PAIRS_MAX, Rows, conv3x3_add, requant_add_rows, requant_add_rows_uniform};
     use crate::config::{Direction, LstmPart};
+    use crate::fixed::lookup;
+
+    /// `pxby_dsp::lstm_cells` (the Cortex-M4's assembly cell update; its portable twin on the
+    /// host) equals [`Step::update_with`] with the model's tables, for every cell shift it
+    /// takes, on random gates and cells and on the extremes.
+    #[test]
+    fn dsp_cell_update_equals_the_portable_one() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/models/default-int8.pxby"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let model = crate::Model::from_bytes(&bytes).unwrap();
+        let p = model.int.unwrap();
+        let (sig, tanh) = (
+            p.sigmoid.first_chunk().unwrap(),
+            p.tanh.first_chunk().unwrap(),
+        );
+        let mut s = 0x51ed_2705u32;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s as i16
+        };
+        let l = model.weights.lstm(0, Direction::Forward);
+        for cs in 0..=11 {
+            for round in 0..4 {
+                let n = 32;
+                let mut gates = [0i16; 128];
+                let mut c = [0i16; 32];
+                for v in gates.iter_mut().chain(c.iter_mut()) {
+                    *v = match round {
+                        0 => i16::MIN,
+                        1 => i16::MAX,
+                        _ => next(),
+                    };
+                }
+                let (mut c2, mut h, mut h2) = (c, [0i16; 32], [0i16; 32]);
+                let step = super::Step::new(&p, l, cs);
+                step.update_with(
+                    &gates,
+                    &mut c,
+                    &mut h,
+                    |x| lookup(p.sigmoid, x),
+                    |x| lookup(p.tanh, x),
+                );
+                pxby_dsp::portable::lstm_cells(&gates, &mut c2, &mut h2, sig, tanh, cs);
+                assert_eq!((c2, h2), (c, h), "cell shift {cs}, round {round}");
+                assert!(pxby_dsp::lstm_cells(
+                    &gates,
+                    &mut c2[..n],
+                    &mut h2,
+                    sig,
+                    tanh,
+                    cs
+                ));
+            }
+        }
+        let (mut c, mut h) = ([0i16; 4], [0i16; 4]);
+        assert!(!pxby_dsp::lstm_cells(
+            &[0; 16], &mut c, &mut h, sig, tanh, 12
+        ));
+        assert!(!pxby_dsp::lstm_cells(
+            &[0; 12], &mut c, &mut h, sig, tanh, 8
+        ));
+    }
 
     /// The default model's per-position matrices really run widened (not the fallback) when
     /// an image is attached and the buffers are word-aligned, with the same gates.
     #[test]
     fn widened_rows_run_widened_with_the_same_gates() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/models/default-int8.pxby");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/models/default-int8.pxby"
+        );
         let bytes = std::fs::read(path).unwrap();
         let model = crate::Model::from_bytes(&bytes).unwrap();
         let image: std::vec::Vec<u32> = crate::wide::widen(&model)
@@ -807,7 +882,11 @@ mod tests {
             (1, Direction::Forward, LstmPart::WeightHh),
         ] {
             let l = model.weights.lstm(layer, dir);
-            let bias = if part == LstmPart::WeightIh { LstmPart::BiasIh } else { LstmPart::BiasHh };
+            let bias = if part == LstmPart::WeightIh {
+                LstmPart::BiasIh
+            } else {
+                LstmPart::BiasHh
+            };
             let rows = Rows::new(l.get(part), l.get(bias));
             let hh = part == LstmPart::WeightHh;
             let fast = rows.widened(wide.wide.get(&cfg, layer, dir, hh));
@@ -824,7 +903,10 @@ mod tests {
             }
             let mut want = out.to_vec();
             let mut pairs = [0u32; PAIRS_MAX];
-            assert!(!rows.add(x, &mut pairs, &mut want), "no image: the pairs path");
+            assert!(
+                !rows.add(x, &mut pairs, &mut want),
+                "no image: the pairs path"
+            );
             widened += usize::from(fast.add(x, &mut pairs, out));
             assert_eq!(out, &want[..], "layer {layer} {dir:?} {part:?}");
         }
@@ -867,10 +949,26 @@ mod tests {
 
     /// The integer path's tap table lists the f32 path's taps, cell by cell.
     #[test]
-    fn conv_tap_table_matches_the_taps() {
-        let want: std::vec::Vec<(u8, u8, u8)> = (0..9)
-            .flat_map(|p| conv_taps(p).map(move |(k, q)| (p as u8, k as u8, q as u8)))
-            .collect();
-        assert_eq!(CONV_TAPS.to_vec(), want);
+    fn written_out_convolution_matches_the_taps() {
+        let mut s = 0x7f4a_7c15u32;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        for _ in 0..64 {
+            let w: [u8; 9] = core::array::from_fn(|_| next() as u8);
+            let x: [i16; 9] = core::array::from_fn(|_| next() as i16);
+            let mut got = [7i32; 9];
+            conv3x3_add(&w, &x, &mut got);
+            let mut want = [7i32; 9];
+            for (p, a) in want.iter_mut().enumerate() {
+                for (k, q) in conv_taps(p) {
+                    *a += i32::from(w[k] as i8) * i32::from(x[q]);
+                }
+            }
+            assert_eq!(got, want);
+        }
     }
 }

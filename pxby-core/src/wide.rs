@@ -71,7 +71,13 @@ pub(crate) struct WideMatrices<'a> {
 impl<'a> WideMatrices<'a> {
     /// The widened words of one matrix (empty when it is not widened).
     #[inline]
-    pub(crate) fn get(&self, config: &ModelConfig, layer: usize, dir: Direction, hh: bool) -> &'a [u32] {
+    pub(crate) fn get(
+        &self,
+        config: &ModelConfig,
+        layer: usize,
+        dir: Direction,
+        hh: bool,
+    ) -> &'a [u32] {
         // The position of the LSTM in `lstms(config)`.
         let i = match (layer, dir) {
             (0, Direction::Forward) => 0,
@@ -93,13 +99,24 @@ fn lstms(config: &ModelConfig) -> impl Iterator<Item = (usize, Direction)> {
 
 /// The widenable matrices of a model: `(slot, weight, bias)` for every `W_hh` and every `W_ih`
 /// after the first layer that [`widenable`] accepts.
-fn matrices<'m, 'a>(model: &'m Model<'a>) -> impl Iterator<Item = (usize, &'m Tensor<'a>, &'m Tensor<'a>)> {
-    lstms(model.config()).enumerate().flat_map(move |(i, (layer, dir))| {
-        let l = model.weights.lstm(layer, dir);
-        let ih = (layer > 0).then(|| (2 * i, l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh)));
-        let hh = (2 * i + 1, l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh));
-        ih.into_iter().chain([hh]).filter(|(_, w, b)| widenable(w, b))
-    })
+fn matrices<'m, 'a>(
+    model: &'m Model<'a>,
+) -> impl Iterator<Item = (usize, &'m Tensor<'a>, &'m Tensor<'a>)> {
+    lstms(model.config())
+        .enumerate()
+        .flat_map(move |(i, (layer, dir))| {
+            let l = model.weights.lstm(layer, dir);
+            let ih =
+                (layer > 0).then(|| (2 * i, l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh)));
+            let hh = (
+                2 * i + 1,
+                l.get(LstmPart::WeightHh),
+                l.get(LstmPart::BiasHh),
+            );
+            ih.into_iter()
+                .chain([hh])
+                .filter(|(_, w, b)| widenable(w, b))
+        })
 }
 
 /// Whether a matrix can be widened: integer, rows a multiple of 4, columns a multiple of 8 (at
@@ -175,7 +192,9 @@ impl<'a> Model<'a> {
             return Err(Error::BadMagic);
         }
         if *version != VERSION {
-            return Err(Error::UnsupportedVersion(u16::try_from(*version).unwrap_or(u16::MAX)));
+            return Err(Error::UnsupportedVersion(
+                u16::try_from(*version).unwrap_or(u16::MAX),
+            ));
         }
         if *crc != self.crc() {
             return Err(refused());
@@ -187,7 +206,7 @@ impl<'a> Model<'a> {
                 return Err(Error::Truncated);
             };
             let (slot, len) = (*slot as usize, *len as usize);
-            let Some((_, w, b)) = matrices(&self).find(|(s, _, _)| *s == slot) else {
+            let Some((_, w, b)) = matrices(self).find(|(s, _, _)| *s == slot) else {
                 return Err(refused());
             };
             if len != matrix_words(w) || !wide.m[slot].is_empty() {

@@ -14,7 +14,10 @@ use pxby_core::wide::widen;
 use pxby_core::{Error, Model};
 
 fn default_model() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/models/default-int8.pxby");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/models/default-int8.pxby"
+    );
     std::fs::read(path).expect("the default integer model is in fixtures/models")
 }
 
@@ -81,13 +84,25 @@ fn the_default_model_generates_the_same_stream_widened() {
     let mut wide = model.clone();
     wide.attach_wide(bytemuck::cast_slice(&image)).unwrap();
     for seed in 1..=3 {
-        assert_eq!(stream::<32>(&wide, seed), stream::<32>(&model, seed), "W 32, seed {seed}");
-        assert_eq!(stream::<64>(&wide, seed), stream::<64>(&model, seed), "W 64, seed {seed}");
+        assert_eq!(
+            stream::<32>(&wide, seed),
+            stream::<32>(&model, seed),
+            "W 32, seed {seed}"
+        );
+        assert_eq!(
+            stream::<64>(&wide, seed),
+            stream::<64>(&model, seed),
+            "W 64, seed {seed}"
+        );
     }
     let mut rng = Rng(9);
     for len in [1, 2, 17, 64] {
         let ctxs = random_contexts(&mut rng, len);
-        assert_eq!(logits(&wide, &ctxs), logits(&model, &ctxs), "{len} contexts");
+        assert_eq!(
+            logits(&wide, &ctxs),
+            logits(&model, &ctxs),
+            "{len} contexts"
+        );
     }
 }
 
@@ -109,13 +124,14 @@ fn random_models_give_the_same_logits_widened() {
             let image = words(&widen(&model).unwrap());
             assert!(image[3] > 0, "d_state {d_state}: nothing widened");
             let mut wide = model.clone();
-    wide.attach_wide(bytemuck::cast_slice(&image)).unwrap();
+            wide.attach_wide(bytemuck::cast_slice(&image)).unwrap();
             let ctxs = random_contexts(&mut rng, 24);
             let want = logits(&model, &ctxs);
             assert_eq!(logits(&wide, &ctxs), want, "d_state {d_state}");
             let mut scratch = vec![0i16; wide.int_scratch_len_for(ctxs.len()) + 1];
             let mut got = [0i32; VOCAB_SIZE];
-            wide.int_logits_for(&ctxs, &mut scratch[1..], &mut got).unwrap();
+            wide.int_logits_for(&ctxs, &mut scratch[1..], &mut got)
+                .unwrap();
             assert_eq!(got, want, "d_state {d_state}, unaligned scratch");
         }
     }

@@ -249,6 +249,58 @@ pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) -> bool {
     ok
 }
 
+/// Bytes of an activation table of [`lstm_cells`]: 257 little-endian `i16`.
+pub const TABLE_BYTES: usize = 514;
+
+/// The LSTM cell update of `pxby-core`'s integer path for cell shifts up to 11, over
+/// `c.len()` units: `gates` holds the pre-activations `[i; f; g; o]` (`4 · c.len()` values, gate
+/// units `2^-11`), `c` the cell state at `2^-cell_shift` (updated in place), `h` receives
+/// the hidden state (Q15). With `L(t, x)` the interpolated lookup of table `t` (input clamped
+/// to `[−2^14, 2^14)`, entries `y0, y1` of segment `(x >> 7) + 128`, `f = x & 127`,
+/// `L = (y0·(128 − f) + y1·f + 64) >> 7`) and `s = cell_shift`:
+///
+/// `c' = sat16(((L(σ,f)·c + 2^14) >> 15) + ((L(σ,i)·L(tanh,g) + 2^(29−s)) >> (30 − s)))`,
+/// `h = sat16((L(σ,o)·L(tanh, c' << (11 − s)) + 2^14) >> 15)`.
+///
+/// On Armv7E-M (`cfg(pxby_dsp)`) one assembly loop (private module `v7em`, 63 instructions per
+/// unit: one SMLAD per lookup, SMLABB/SMULBB for the products), elsewhere
+/// [`portable::lstm_cells`]. Returns `false` and does nothing unless `cell_shift ≤ 11`,
+/// `h.len() == c.len() > 0` and `gates.len() == 4 · c.len()`.
+///
+/// ```
+/// use pxby_dsp::{lstm_cells, TABLE_BYTES};
+/// // Tables of a straight line through 0: y = 64·(i − 128), so L(x) = x / 2 inside the range.
+/// let mut line = [0u8; TABLE_BYTES];
+/// for (i, e) in line.chunks_exact_mut(2).enumerate() {
+///     e.copy_from_slice(&((i as i16 - 128) * 64).to_le_bytes());
+/// }
+/// let gates = [2048i16, 4096, 1000, 8192]; // one unit: i, f, g, o
+/// let (mut c, mut h) = ([256i16], [0i16]);
+/// assert!(lstm_cells(&gates, &mut c, &mut h, &line, &line, 8));
+/// // f·c: 2048·256 >> 15 = 16; i·g: 1024·500 >> 22 = 0 (rounded); c' = 16.
+/// assert_eq!(c, [16]);
+/// // tanh input 16 << 3 = 128 → 64; h = 4096·64 >> 15 = 8.
+/// assert_eq!(h, [8]);
+/// ```
+pub fn lstm_cells(
+    gates: &[i16],
+    c: &mut [i16],
+    h: &mut [i16],
+    sigmoid: &[u8; TABLE_BYTES],
+    tanh: &[u8; TABLE_BYTES],
+    cell_shift: u32,
+) -> bool {
+    let n = c.len();
+    let ok = cell_shift <= 11 && n > 0 && h.len() == n && gates.len() == 4 * n;
+    if ok {
+        #[cfg(pxby_dsp)]
+        v7em::lstm_cells(gates, c, h, sigmoid, tanh, cell_shift);
+        #[cfg(not(pxby_dsp))]
+        portable::lstm_cells(gates, c, h, sigmoid, tanh, cell_shift);
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -411,8 +463,14 @@ mod tests {
         assert!(wide_gates(&w, &[0; 4], 17, &mut out));
         assert!(!wide_gates(&w, &[0; 4], 16, &mut out), "shift below 17");
         assert!(!wide_gates(&w, &[0; 4], 47, &mut out), "shift above 46");
-        assert!(!wide_gates(&w, &[0; 2], 17, &mut out), "pairs not a multiple of 4");
+        assert!(
+            !wide_gates(&w, &[0; 2], 17, &mut out),
+            "pairs not a multiple of 4"
+        );
         assert!(!wide_gates(&w[1..], &[0; 4], 17, &mut out), "short block");
-        assert!(!wide_gates(&w, &[0; 4], 17, &mut out[..1]), "half a block of gates");
+        assert!(
+            !wide_gates(&w, &[0; 4], 17, &mut out[..1]),
+            "half a block of gates"
+        );
     }
 }

@@ -104,3 +104,42 @@ pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
         }
     }
 }
+
+/// One interpolated table lookup of [`lstm_cells`]: the input clamped to `[−2^14, 2^14)`, its
+/// segment `x >> 7` and position `x & 127`, then `(y0·(128 − f) + y1·f + 64) >> 7`.
+#[inline(always)]
+fn lookup(table: &[u8; crate::TABLE_BYTES], x: i32) -> i32 {
+    let x = x.clamp(-(1 << 14), (1 << 14) - 1);
+    let at = 2 * ((x >> 7) + 128) as usize;
+    let y0 = i32::from(i16::from_le_bytes([table[at], table[at + 1]]));
+    let y1 = i32::from(i16::from_le_bytes([table[at + 2], table[at + 3]]));
+    let f = x & 127;
+    (y0 * (128 - f) + y1 * f + 64) >> 7
+}
+
+/// The LSTM cell update (see [`crate::lstm_cells`], which checks the lengths).
+pub fn lstm_cells(
+    gates: &[i16],
+    c: &mut [i16],
+    h: &mut [i16],
+    sigmoid: &[u8; crate::TABLE_BYTES],
+    tanh: &[u8; crate::TABLE_BYTES],
+    cell_shift: u32,
+) {
+    let n = c.len();
+    let (gi, rest) = gates.split_at(n);
+    let (gf, rest) = rest.split_at(n);
+    let (gg, go) = rest.split_at(n);
+    for j in 0..n {
+        let i = lookup(sigmoid, i32::from(gi[j]));
+        let f = lookup(sigmoid, i32::from(gf[j]));
+        let g = lookup(tanh, i32::from(gg[j]));
+        let o = lookup(sigmoid, i32::from(go[j]));
+        let fc = (f * i32::from(c[j]) + (1 << 14)) >> 15;
+        let ig = (i * g + (1 << (29 - cell_shift))) >> (30 - cell_shift);
+        let cn = (fc + ig).clamp(-32768, 32767);
+        c[j] = cn as i16;
+        let th = lookup(tanh, cn << (11 - cell_shift));
+        h[j] = ((o * th + (1 << 14)) >> 15).clamp(-32768, 32767) as i16;
+    }
+}

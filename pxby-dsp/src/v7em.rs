@@ -189,3 +189,139 @@ pub(crate) fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
         );
     }
 }
+
+/// One lookup of [`lstm_cells`]: the input in `$x` (clamped in place), the table's middle
+/// entry in `$t`, the result (`L · 128 + 64`, shifted down by 7) in `$x`, `$y` a scratch
+/// register; r7 holds 64.
+macro_rules! lookup {
+    ($x:literal, $y:literal, $t:literal) => {
+        concat!(
+            "ssat ",
+            $x,
+            ", #15, ",
+            $x,
+            "\n",
+            "asr ",
+            $y,
+            ", ",
+            $x,
+            ", #7\n",
+            "ldr ",
+            $y,
+            ", [",
+            $t,
+            ", ",
+            $y,
+            ", lsl #1]\n",
+            "and ",
+            $x,
+            ", ",
+            $x,
+            ", #127\n",
+            // (f << 16) − f + 128: the pair (128 − f, f).
+            "rsb ",
+            $x,
+            ", ",
+            $x,
+            ", ",
+            $x,
+            ", lsl #16\n",
+            "add ",
+            $x,
+            ", ",
+            $x,
+            ", #128\n",
+            "smlad ",
+            $x,
+            ", ",
+            $y,
+            ", ",
+            $x,
+            ", r7\n",
+            "asr ",
+            $x,
+            ", ",
+            $x,
+            ", #7\n",
+        )
+    };
+}
+
+/// See [`crate::lstm_cells`]; the caller has checked the lengths (`c.len() == h.len() > 0`,
+/// `gates.len() == 4 · c.len()`) and `cell_shift ≤ 11`.
+pub(crate) fn lstm_cells(
+    gates: &[i16],
+    c: &mut [i16],
+    h: &mut [i16],
+    sigmoid: &[u8; crate::TABLE_BYTES],
+    tanh: &[u8; crate::TABLE_BYTES],
+    cell_shift: u32,
+) {
+    let n = c.len();
+    // Loaded into r0–r6, r8, r9, then two words pushed for the loop: [sp] = 11 − s (from
+    // cell to gate units), [sp, #4] = the end of `h`.
+    let args: [u32; 11] = [
+        gates.as_ptr() as u32,                     // r0: the i gates
+        gates.as_ptr().wrapping_add(2 * n) as u32, // r1: the g gates
+        (2 * n - 2) as u32,                        // r2: from i or g (post-incremented) to f or o
+        c.as_mut_ptr() as u32,                     // r3
+        h.as_mut_ptr() as u32,                     // r4
+        sigmoid.as_ptr().wrapping_add(256) as u32, // r5: the sigmoid table's entry 128
+        tanh.as_ptr().wrapping_add(256) as u32,    // r6: the tanh table's entry 128
+        1u32 << (29 - cell_shift),                 // r8: rounding of i·g
+        30 - cell_shift,                           // r9: its shift
+        11 - cell_shift,
+        h.as_mut_ptr_range().end as u32,
+    ];
+    unsafe {
+        asm!(
+            "push {{r4-r11, lr}}",
+            "ldrd r10, r11, [r12, #36]",
+            "push {{r10, r11}}",
+            "ldm r12, {{r0-r6, r8, r9}}",
+            "movs r7, #64",
+            "3:",
+            // i → r10, f → r11.
+            "ldrsh r10, [r0], #2",
+            lookup!("r10", "r12", "r5"),
+            "ldrsh r11, [r0, r2]",
+            lookup!("r11", "r12", "r5"),
+            // f·c rounded to the cell scale → r11.
+            "ldrsh r12, [r3]",
+            "smulbb r11, r11, r12",
+            "add r11, r11, #16384",
+            "asr r11, r11, #15",
+            // g → r12; i·g rounded to the cell scale → r10.
+            "ldrsh r12, [r1], #2",
+            lookup!("r12", "lr", "r6"),
+            "smlabb r10, r10, r12, r8",
+            "asr r10, r10, r9",
+            // c' = sat16(f·c + i·g), stored.
+            "add r10, r10, r11",
+            "ssat r10, #16, r10",
+            "strh r10, [r3], #2",
+            // tanh(c') → r10.
+            "ldr r11, [sp]",
+            "lsl r10, r10, r11",
+            lookup!("r10", "r11", "r6"),
+            // o → r11; h = sat16(o·tanh(c')), stored.
+            "ldrsh r11, [r1, r2]",
+            lookup!("r11", "r12", "r5"),
+            "smulbb r10, r10, r11",
+            "add r10, r10, #16384",
+            "asr r10, r10, #15",
+            "ssat r10, #16, r10",
+            "strh r10, [r4], #2",
+            "ldr r11, [sp, #4]",
+            "cmp r4, r11",
+            "bne 3b",
+            "add sp, #8",
+            "pop {{r4-r11, lr}}",
+            inout("r12") args.as_ptr() => _,
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+        );
+    }
+}
