@@ -154,8 +154,7 @@ impl<'a> Rows<'a> {
     /// true), else through `x`'s SMLAD pairs (built in `pairs`). Both give the same values.
     #[inline]
     fn add(&self, x: &[i16], pairs: &mut [u32; PAIRS_MAX], out: &mut [i16]) -> bool {
-        if let Some(shift) = self.uniform_shift
-            && !self.wide.is_empty()
+        if !self.wide.is_empty()
             && x.len() == self.cols
             && let Ok(o) = bytemuck::try_cast_slice_mut::<i16, u32>(out)
         {
@@ -170,7 +169,7 @@ impl<'a> Rows<'a> {
                 }),
             };
             if let Some(xw) = xw
-                && pxby_dsp::wide_gates(self.wide, xw, shift, o)
+                && pxby_dsp::wide_gates(self.wide, xw, o)
             {
                 return true;
             }

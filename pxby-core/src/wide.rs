@@ -15,9 +15,11 @@
 //! Covered: the matrices that run at every window position — every LSTM's `W_hh` and the
 //! `W_ih` of layers after the first — when their rows share one requantisation shift and
 //! their biases are bounded ([`Tensor::uniform_shift`], [`Tensor::is_bounded`]: what
-//! `pxby quantize` writes), with a multiple of 4 rows and of 8 columns (the paper's 16 and 32).
+//! `pxby quantize` writes) and the shift is at most 32 (the multiplier and shift become one
+//! 32-bit multiplier for SMMULR), with a multiple of 4 rows and of 8 columns (the paper's 16
+//! and 32).
 //!
-//! Layout (little-endian `u32` words): the magic `PXWI`, the version (1), the CRC of the model
+//! Layout (little-endian `u32` words): the magic `PXWI`, the version (2), the CRC of the model
 //! file it was made from, the number of matrices; then per matrix its index (`2 · lstm + part`,
 //! the LSTMs in the order layer 0 forward, layer 0 reverse, layers 1.. forward; part 0 is
 //! `W_ih`, 1 is `W_hh`), its word count, and its words in [`pxby_dsp::wide_gates`]' layout.
@@ -57,7 +59,7 @@ use pxby_dsp::{pair, wide_block_words};
 /// The first word of an image: `PXWI`.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"PXWI");
 /// The layout version this runtime reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Matrix slots of an image: two parts of each of up to `MAX_DEPTH + 1` LSTMs.
 const SLOTS: usize = 2 * (MAX_DEPTH + 1);
@@ -120,14 +122,15 @@ fn matrices<'m, 'a>(
 }
 
 /// Whether a matrix can be widened: integer, rows a multiple of 4, columns a multiple of 8 (at
-/// most 256), one shared shift and bounded biases.
+/// most 256), one shared shift of at most 32 (so that a 32-bit multiplier holds it) and
+/// bounded biases.
 fn widenable(w: &Tensor<'_>, b: &Tensor<'_>) -> bool {
     w.is_int_matrix()
         && w.rows() > 0
         && w.rows().is_multiple_of(4)
         && w.cols().is_multiple_of(8)
         && (8..=256).contains(&w.cols())
-        && w.uniform_shift().is_some()
+        && w.uniform_shift().is_some_and(|s| s <= 32)
         && b.is_bounded()
         && b.len() == w.rows()
 }
@@ -142,7 +145,6 @@ fn word(w: &Tensor<'_>, b: &Tensor<'_>, i: usize) -> u32 {
     let pairs = w.cols() / 2;
     let (block, j) = (i / wide_block_words(pairs), i % wide_block_words(pairs));
     let row = 4 * block;
-    let m = |r: usize| w.requant(r).multiplier as i16;
     if j < 4 {
         b.int_at(row + j) as u32
     } else if j < 4 + 4 * pairs {
@@ -150,8 +152,9 @@ fn word(w: &Tensor<'_>, b: &Tensor<'_>, i: usize) -> u32 {
         let v = |c: usize| i16::from(w.row_i8(r).get(c).map_or(0, |&v| v as i8));
         pair(v(2 * p), v(2 * p + 1))
     } else {
-        let r = row + 2 * (j - 4 - 4 * pairs);
-        pair(m(r), m(r + 1))
+        // The row's multiplier and shift as one 32-bit multiplier (`widenable`: shift ≤ 32).
+        let q = w.requant(row + j - 4 - 4 * pairs);
+        (q.multiplier as u32) << (32 - q.shift.min(32))
     }
 }
 

@@ -169,8 +169,9 @@ fn images_of_other_models_and_damaged_images_are_refused() {
     magic[0] ^= 1;
     assert_eq!(attach(&magic), Err(Error::BadMagic));
     let mut version = image.clone();
-    version[1] = 2;
-    assert_eq!(attach(&version), Err(Error::UnsupportedVersion(2)));
+    version[1] = pxby_core::wide::VERSION + 1;
+    let next = pxby_core::wide::VERSION as u16 + 1;
+    assert_eq!(attach(&version), Err(Error::UnsupportedVersion(next)));
     let raw: &[u8] = bytemuck::cast_slice(&image);
     let mut shifted = vec![0u8; raw.len() + 1];
     shifted[1..].copy_from_slice(raw);

@@ -193,9 +193,9 @@ pub fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32]) -> boo
 }
 
 /// Words of one block of four rows of a [`wide_gates`] matrix whose rows hold `pairs` weight
-/// pairs: four biases, `4 · pairs` weight words, two multiplier words.
+/// pairs: four biases, `4 · pairs` weight words, four multipliers.
 pub const fn wide_block_words(pairs: usize) -> usize {
-    4 * pairs + 6
+    4 * pairs + 8
 }
 
 /// The gate pre-activations of an LSTM matrix stored *widened*: int8 weights as `i16` pairs,
@@ -203,19 +203,20 @@ pub const fn wide_block_words(pairs: usize) -> usize {
 ///
 /// `w` holds blocks of [`wide_block_words`]`(x.len())` words, one per four rows `r0..r3`: the
 /// four `i32` biases; then for each pair `p` of columns the words
-/// [`pair`]`(w[r][2p], w[r][2p + 1])` of the four rows; then the `i16` multipliers as
-/// `pair(M0, M1)` and `pair(M2, M3)`. `x` holds the activations as `pair(x[2p], x[2p + 1])`;
-/// `out` the gates as `i16` pairs, two words per block. For every row, with `k = shift − 16`:
-/// `a = b[r] + Σ_c w[r][c]·x[c]` (wrapping `i32`), `v = (2^(k−1) + (a · M[r]) >> 16) >> k`
-/// (SMLAWB, then an arithmetic shift), `out[r] = sat16(out[r] + sat16(v))` (SSAT, QADD16):
-/// the requantisation of `pxby-core` for rows that share the shift.
+/// [`pair`]`(w[r][2p], w[r][2p + 1])` of the four rows; then the four rows' multipliers `M`
+/// (`i32`). `x` holds the activations as `pair(x[2p], x[2p + 1])`; `out` the gates as `i16`
+/// pairs, two words per block. For every row: `a = b[r] + Σ_c w[r][c]·x[c]` (wrapping `i32`),
+/// `v = (a · M[r] + 2^31) >> 32` (SMMULR), `out[r] = sat16(out[r] + sat16(v))` (SSAT,
+/// QADD16). With `M = m · 2^(32 − s)` this is exactly the requantisation by a 15-bit
+/// multiplier `m` and a shift `s` in `17..=32`, `(a·m + 2^(s−1)) >> s`.
 ///
-/// On Armv7E-M (`cfg(pxby_dsp)`) one assembly loop (private module `v7em`): per two pairs of
-/// columns one `ldrd` of the activations, two `ldm` of four weight words and eight SMLAD
-/// (0.69 instructions per multiply-add), then 23 instructions of requantisation per block;
-/// elsewhere [`portable::wide_gates`]. Returns `false` and leaves `out` alone unless
-/// `x.len()` is a non-zero multiple of 4 (at most 128 pairs), `shift` is in `17..=46`, `out`
-/// holds two words per block and `w` exactly that many blocks.
+/// On Armv7E-M (`cfg(pxby_dsp)`) assembly (private module `v7em`): per two pairs of columns
+/// one `ldrd` of the activations, two `ldm` of four weight words and eight SMLAD (0.69
+/// instructions per multiply-add), then 17 instructions of requantisation per block;
+/// straight-line for rows of 16 and 32 columns, a loop for other widths. Elsewhere
+/// [`portable::wide_gates`]. Returns `false` and leaves `out` alone unless `x.len()` is a
+/// non-zero multiple of 4 (at most 128 pairs), `out` holds two words per block and `w`
+/// exactly that many blocks.
 ///
 /// ```
 /// use pxby_dsp::{pair, wide_gates};
@@ -225,26 +226,25 @@ pub const fn wide_block_words(pairs: usize) -> usize {
 /// for _ in 0..4 {
 ///     w.extend((1..=4).map(|r| pair(r, r)));
 /// }
-/// w.extend([pair(1 << 14, 1 << 14), pair(1 << 14, 1 << 14)]); // M = 0.25 · 2^16
+/// w.extend([1u32 << 29; 4]); // M = 2^29: v = a / 8, rounded
 /// let mut out = [pair(0, 0), pair(1, 32767)];
-/// assert!(wide_gates(&w, &x, 17, &mut out)); // v = (a / 4 + 1) >> 1 = a / 8, rounded
+/// assert!(wide_gates(&w, &x, &mut out));
 /// assert_eq!(out[0], pair(100, 200));
 /// assert_eq!(out[1], pair(1 + 300, 32767)); // the last row saturates
 /// ```
-pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) -> bool {
+pub fn wide_gates(w: &[u32], x: &[u32], out: &mut [u32]) -> bool {
     let p = x.len();
     let ok = p >= 4
         && p.is_multiple_of(4)
         && p <= 128
-        && (17..=46).contains(&shift)
         && !out.is_empty()
         && out.len().is_multiple_of(2)
         && w.len() == out.len() / 2 * wide_block_words(p);
     if ok {
         #[cfg(pxby_dsp)]
-        v7em::wide_gates(w, x, shift, out);
+        v7em::wide_gates(w, x, out);
         #[cfg(not(pxby_dsp))]
-        portable::wide_gates(w, x, shift, out);
+        portable::wide_gates(w, x, out);
     }
     ok
 }
@@ -403,8 +403,9 @@ mod tests {
         }
     }
 
-    /// The widened gate rows equal the requantisation written with `i64` sums, on random
-    /// blocks and on the extremes (sums near ±2^30, saturating gates), for every shift.
+    /// The widened gate rows equal the requantisation by a 15-bit multiplier and a shift,
+    /// written with `i64` sums, on random blocks and on the extremes (sums near ±2^30,
+    /// saturating gates), for every shift the multiplier form takes.
     #[test]
     fn wide_gates_equal_i64_requantisation() {
         let mut s = 0x2545_f491u32;
@@ -414,8 +415,8 @@ mod tests {
             s ^= s << 5;
             s
         };
-        for (rows, pairs) in [(4usize, 4usize), (64, 8), (128, 16), (8, 128)] {
-            for shift in 17..=46u32 {
+        for (rows, pairs) in [(4usize, 4usize), (64, 8), (128, 16), (8, 128), (12, 12)] {
+            for shift in 17..=32u32 {
                 let extreme = shift % 3 == 0;
                 let xv: std::vec::Vec<i16> = (0..2 * pairs)
                     .map(|_| if extreme { i16::MIN } else { next() as i16 })
@@ -426,7 +427,7 @@ mod tests {
                 let bias: std::vec::Vec<i32> = (0..rows)
                     .map(|_| (next() as i32) >> 2) // |b| < 2^29
                     .collect();
-                let mult: std::vec::Vec<i16> = (0..rows).map(|_| (next() >> 17) as i16).collect();
+                let mult: std::vec::Vec<u32> = (0..rows).map(|_| next() >> 17).collect();
                 let mut w = std::vec::Vec::new();
                 for b in 0..rows / 4 {
                     w.extend(bias[4 * b..4 * b + 4].iter().map(|&v| v as u32));
@@ -436,21 +437,19 @@ mod tests {
                             w.push(pair(i16::from(wv[c]), i16::from(wv[c + 1])));
                         }
                     }
-                    w.push(pair(mult[4 * b], mult[4 * b + 1]));
-                    w.push(pair(mult[4 * b + 2], mult[4 * b + 3]));
+                    w.extend(mult[4 * b..4 * b + 4].iter().map(|&m| m << (32 - shift)));
                 }
                 let x: std::vec::Vec<u32> = xv.chunks(2).map(|p| pair(p[0], p[1])).collect();
                 let start: std::vec::Vec<i16> = (0..rows).map(|_| next() as i16).collect();
                 let mut out: std::vec::Vec<u32> =
                     start.chunks(2).map(|p| pair(p[0], p[1])).collect();
-                assert!(wide_gates(&w, &x, shift, &mut out));
-                let k = shift - 16;
+                assert!(wide_gates(&w, &x, &mut out));
                 for r in 0..rows {
                     let dot: i64 = (0..2 * pairs)
                         .map(|c| i64::from(wv[r * 2 * pairs + c]) * i64::from(xv[c]))
                         .sum();
                     let a = dot + i64::from(bias[r]);
-                    let v = (((a * i64::from(mult[r])) >> 16) + (1 << (k - 1))) >> k;
+                    let v = (a * i64::from(mult[r]) + (1 << (shift - 1))) >> shift;
                     let v = v.clamp(-32768, 32767);
                     let want = (i64::from(start[r]) + v).clamp(-32768, 32767) as i16;
                     let got = (out[r / 2] >> (16 * (r % 2))) as u16 as i16;
@@ -460,16 +459,14 @@ mod tests {
         }
         let mut out = [0u32; 2];
         let w = [0u32; wide_block_words(4)];
-        assert!(wide_gates(&w, &[0; 4], 17, &mut out));
-        assert!(!wide_gates(&w, &[0; 4], 16, &mut out), "shift below 17");
-        assert!(!wide_gates(&w, &[0; 4], 47, &mut out), "shift above 46");
+        assert!(wide_gates(&w, &[0; 4], &mut out));
         assert!(
-            !wide_gates(&w, &[0; 2], 17, &mut out),
+            !wide_gates(&w, &[0; 2], &mut out),
             "pairs not a multiple of 4"
         );
-        assert!(!wide_gates(&w[1..], &[0; 4], 17, &mut out), "short block");
+        assert!(!wide_gates(&w[1..], &[0; 4], &mut out), "short block");
         assert!(
-            !wide_gates(&w, &[0; 4], 17, &mut out[..1]),
+            !wide_gates(&w, &[0; 4], &mut out[..1]),
             "half a block of gates"
         );
     }

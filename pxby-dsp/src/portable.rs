@@ -68,17 +68,14 @@ pub fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32]) {
 /// Words of pairs [`dots4_pairs`] unpacks on the stack: vectors of up to 256 values.
 const MAX_PAIR_WORDS: usize = 128;
 
-/// SMLAWB / SMLAWT (see [`crate::wide_gates`]): `acc + (a · m) >> 16`, the 48-bit product
-/// shifted arithmetically, wrapping.
+/// SMMULR (see [`crate::wide_gates`]): the high word of `a · m`, rounded.
 #[inline(always)]
-pub fn smlaw(a: i32, m: i16, acc: i32) -> i32 {
-    acc.wrapping_add(((i64::from(a) * i64::from(m)) >> 16) as i32)
+pub fn smmulr(a: i32, m: i32) -> i32 {
+    ((i64::from(a) * i64::from(m) + (1 << 31)) >> 32) as i32
 }
 
 /// The gate rows of a widened matrix (see [`crate::wide_gates`], which checks the lengths).
-pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
-    let k = shift - 16;
-    let round = 1i32 << (k - 1);
+pub fn wide_gates(w: &[u32], x: &[u32], out: &mut [u32]) {
     let block = crate::wide_block_words(x.len());
     for (b, o) in w.chunks_exact(block).zip(out.chunks_exact_mut(2)) {
         let (bias, rest) = b.split_at(4);
@@ -93,8 +90,7 @@ pub fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
             }
         }
         let v = |j: usize| {
-            let m = (mult[j / 2] >> (16 * (j % 2))) as u16 as i16;
-            let v = smlaw(acc[j], m, round) >> k;
+            let v = smmulr(acc[j], mult[j] as i32);
             v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
         };
         for (h, o) in o.iter_mut().enumerate() {

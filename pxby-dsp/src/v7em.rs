@@ -99,12 +99,15 @@ pub(crate) fn dots4_pairs(w: &[u8], cols: usize, pairs: &[u32], out: &mut [i32])
     }
 }
 
-/// Two pairs of columns of [`wide_gates`]: the activation words into r7 and r8, then per pair
-/// the four rows' weight words (r9–r12) by one `ldm`, multiplied into the sums r3–r6.
+/// Two pairs of columns of [`wide_gates`]: the activation words (at `[r1, #off]`, or
+/// post-incremented from r1 with `"], #8"`) into r7 and r8, then per pair the four rows' weight
+/// words (r9–r12) by one `ldm`, multiplied into the sums r3–r6.
 macro_rules! two_pairs {
-    () => {
+    ($x:expr) => {
         concat!(
-            "ldrd r7, r8, [r1], #8\n",
+            "ldrd r7, r8, [r1",
+            $x,
+            "\n",
             "ldm r0!, {{r9, r10, r11, r12}}\n",
             "smlad r3, r9, r7, r3\n",
             "smlad r4, r10, r7, r4\n",
@@ -114,79 +117,114 @@ macro_rules! two_pairs {
             "smlad r3, r9, r8, r3\n",
             "smlad r4, r10, r8, r4\n",
             "smlad r5, r11, r8, r5\n",
-            "smlad r6, r12, r8, r6",
+            "smlad r6, r12, r8, r6\n",
         )
     };
 }
 
+/// The end of a block of [`wide_gates`]: SMMULR of the sums r3–r6 by the four multipliers,
+/// saturated to `i16`, added with saturation (QADD16) to the four gates at `lr`, which moves
+/// on by two words.
+macro_rules! requantise {
+    () => {
+        concat!(
+            "ldm r0!, {{r7, r8, r9, r10}}\n",
+            "smmulr r3, r3, r7\n",
+            "smmulr r4, r4, r8\n",
+            "smmulr r5, r5, r9\n",
+            "smmulr r6, r6, r10\n",
+            "ssat r3, #16, r3\n",
+            "ssat r4, #16, r4\n",
+            "ssat r5, #16, r5\n",
+            "ssat r6, #16, r6\n",
+            "pkhbt r3, r3, r4, lsl #16\n",
+            "pkhbt r5, r5, r6, lsl #16\n",
+            "ldrd r7, r8, [lr]\n",
+            "qadd16 r7, r7, r3\n",
+            "qadd16 r8, r8, r5\n",
+            "strd r7, r8, [lr], #8\n",
+        )
+    };
+}
+
+/// [`wide_gates`] for rows of a fixed width, straight-line: per block the biases, then
+/// `two_pairs!` at each listed activation offset, then `requantise!`; r2 holds the end of the
+/// outputs. SAFETY (of the expansion): as [`wide_gates`]'s, with the width the offsets cover.
+macro_rules! unrolled {
+    ($w:expr, $x:expr, $out:expr, [$($off:literal),*]) => {{
+        let out_range = $out.as_mut_ptr_range();
+        // SAFETY: see `wide_gates`; the caller checked that `x` has exactly as many words as
+        // the offsets read (two per offset).
+        unsafe {
+            asm!(
+                "push {{r4-r11, lr}}",
+                "mov lr, r3",
+                "3:",
+                "ldm r0!, {{r3, r4, r5, r6}}",
+                $(two_pairs!(concat!(", #", $off, "]")),)*
+                requantise!(),
+                "cmp lr, r2",
+                "bne 3b",
+                "pop {{r4-r11, lr}}",
+                inout("r0") $w.as_ptr() => _,
+                in("r1") $x.as_ptr(),
+                in("r2") out_range.end,
+                inout("r3") out_range.start => _,
+                out("r12") _,
+            );
+        }
+    }};
+}
+
 /// See [`crate::wide_gates`]; the caller has checked every length: `x.len()` a non-zero
-/// multiple of 4, `shift` in `17..=46`, `out.len()` a non-zero multiple of 2 and
+/// multiple of 4, `out.len()` a non-zero multiple of 2 and
 /// `w.len() == out.len() / 2 · wide_block_words(x.len())`.
-pub(crate) fn wide_gates(w: &[u32], x: &[u32], shift: u32, out: &mut [u32]) {
-    let k = shift - 16;
-    let round = 1u32 << (k - 1);
-    let x_end = x.as_ptr_range().end;
-    let out_range = out.as_mut_ptr_range();
-    // SAFETY: per block of four rows the loop reads the block's `wide_block_words(x.len())`
-    // words of `w` (biases, `x.len()` groups of four weight words, two multiplier words: the
+pub(crate) fn wide_gates(w: &[u32], x: &[u32], out: &mut [u32]) {
+    // Per block of four rows every variant reads the block's `wide_block_words(x.len())`
+    // words of `w` (biases, `x.len()` groups of four weight words, four multipliers: the
     // caller checked that `w` holds one block per two words of `out`), all `x.len()` words of
-    // `x` (two at a time: `x.len()` is a multiple of 4), and reads and writes two words of
-    // `out`, until the output pointer reaches the end of `out`. All three are `u32` slices, so
-    // word-aligned, as `ldm`, `ldrd` and `strd` need. Every register it uses beyond its
-    // operands (r4–r11, lr) is pushed first and popped before the block ends, and the stack
-    // pointer is restored.
-    unsafe {
-        asm!(
-            "push {{r4-r11, lr}}",
-            "mov lr, r3", // next output
-            // [sp]: start of the activations, [sp, #4]: end of the outputs, [sp, #8]: k,
-            // [sp, #12]: the rounding constant 2^(k−1).
-            "push {{r1, r4, r5, r12}}",
-            // Per block of four rows: the biases start the sums; rewind the activations.
-            "3:",
-            "ldm r0!, {{r3, r4, r5, r6}}",
-            "ldr r1, [sp]",
-            // Four pairs of columns per turn.
-            "4:",
-            two_pairs!(),
-            two_pairs!(),
-            "cmp r1, r2",
-            "bne 4b",
-            // Requantise: SMLAWB/T by the multipliers plus the rounding constant, shift by k,
-            // saturate to i16, and add to the four gates with saturation (QADD16).
-            "ldm r0!, {{r7, r8}}",
-            "ldrd r9, r10, [sp, #8]",
-            "smlawb r3, r3, r7, r10",
-            "smlawt r4, r4, r7, r10",
-            "smlawb r5, r5, r8, r10",
-            "smlawt r6, r6, r8, r10",
-            "asr.w r3, r3, r9",
-            "asr.w r4, r4, r9",
-            "asr.w r5, r5, r9",
-            "asr.w r6, r6, r9",
-            "ssat r3, #16, r3",
-            "ssat r4, #16, r4",
-            "ssat r5, #16, r5",
-            "ssat r6, #16, r6",
-            "pkhbt r3, r3, r4, lsl #16",
-            "pkhbt r5, r5, r6, lsl #16",
-            "ldrd r7, r8, [lr]",
-            "qadd16 r7, r7, r3",
-            "qadd16 r8, r8, r5",
-            "strd r7, r8, [lr], #8",
-            "ldr r9, [sp, #4]",
-            "cmp lr, r9",
-            "bne 3b",
-            "add sp, #16",
-            "pop {{r4-r11, lr}}",
-            inout("r0") w.as_ptr() => _,
-            inout("r1") x.as_ptr() => _,
-            inout("r2") x_end => _,
-            inout("r3") out_range.start => _,
-            in("r4") out_range.end,
-            in("r5") k,
-            inout("r12") round => _,
-        );
+    // `x`, and reads and writes two words of `out`, until the output pointer reaches the end
+    // of `out`. All three are `u32` slices, so word-aligned, as `ldm`, `ldrd` and `strd` need.
+    // Every register used beyond the operands (r4–r11, lr) is pushed first and popped at the
+    // end, and the stack pointer is restored.
+    match x.len() {
+        8 => unrolled!(w, x, out, ["0", "8", "16", "24"]),
+        16 => unrolled!(w, x, out, ["0", "8", "16", "24", "32", "40", "48", "56"]),
+        _ => {
+            let x_end = x.as_ptr_range().end;
+            let out_range = out.as_mut_ptr_range();
+            // SAFETY: as above.
+            unsafe {
+                asm!(
+                    "push {{r4-r11, lr}}",
+                    "mov lr, r3", // next output
+                    // [sp]: start of the activations, [sp, #4]: end of the outputs.
+                    "push {{r1, r4}}",
+                    // Per block: the biases start the sums; rewind the activations.
+                    "3:",
+                    "ldm r0!, {{r3, r4, r5, r6}}",
+                    "ldr r1, [sp]",
+                    // Four pairs of columns per turn.
+                    "4:",
+                    two_pairs!("], #8"),
+                    two_pairs!("], #8"),
+                    "cmp r1, r2",
+                    "bne 4b",
+                    requantise!(),
+                    "ldr r9, [sp, #4]",
+                    "cmp lr, r9",
+                    "bne 3b",
+                    "add sp, #8",
+                    "pop {{r4-r11, lr}}",
+                    inout("r0") w.as_ptr() => _,
+                    inout("r1") x.as_ptr() => _,
+                    inout("r2") x_end => _,
+                    inout("r3") out_range.start => _,
+                    in("r4") out_range.end,
+                    out("r12") _,
+                );
+            }
+        }
     }
 }
 
