@@ -561,6 +561,7 @@ impl<'a> Model<'a> {
         }
         // Every forward LSTM, in lockstep over the window. (The per-layer views are rebuilt
         // at every position: a few slice splits, cheaper in RAM than arrays of them.)
+        let head_from_x = depth == 1 && cfg.bidirectional;
         states.fill(0);
         for t in 0..len {
             for k in 0..depth {
@@ -590,11 +591,14 @@ impl<'a> Model<'a> {
                     step.hh.add_bias_to(g);
                 }
                 step.update(g, c, h);
-                // The next layer's input: this output, with the reverse direction's beside
-                // the first layer's.
-                x[..hid].copy_from_slice(h);
-                if k == 0 && cfg.bidirectional {
-                    x[h0..2 * h0].copy_from_slice(&rev[t * h0..(t + 1) * h0]);
+                // The next layer's input (or the head's, for one bidirectional layer): this
+                // output, with the reverse direction's beside the first layer's. (The last
+                // layer's output otherwise stays in its state.)
+                if k + 1 < depth || head_from_x {
+                    x[..hid].copy_from_slice(h);
+                    if k == 0 && cfg.bidirectional {
+                        x[h0..2 * h0].copy_from_slice(&rev[t * h0..(t + 1) * h0]);
+                    }
                 }
             }
         }
@@ -603,7 +607,14 @@ impl<'a> Model<'a> {
             self.weights.get(Slot::HeadBias),
         );
         // The last layer's output at the last position (nothing for an empty window).
-        let last: &[i16] = if len == 0 { &[] } else { &x[..s] };
+        let out_at = (2 * depth - 1) * s;
+        let last: &[i16] = if len == 0 {
+            &[]
+        } else if head_from_x {
+            &x[..s]
+        } else {
+            states.get(out_at..out_at + s).unwrap_or(&[])
+        };
         for (v, l) in logits.iter_mut().enumerate() {
             let acc = i64::from(head_w.dot_row_i16(v, last)) + i64::from(head_b.int_at(v));
             *l = head_w
