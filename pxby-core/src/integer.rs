@@ -129,7 +129,8 @@ fn aligned_words<T: bytemuck::Pod>(bytes: &[u8]) -> Option<&[T]> {
 }
 
 impl<'a> Rows<'a> {
-    fn new(w: &Tensor<'a>, b: &Tensor<'a>) -> Self {
+    /// The rows of `w` with biases `b` and, when not empty, their widened form `wide`.
+    fn new(w: &Tensor<'a>, b: &Tensor<'a>, wide: &'a [u32]) -> Self {
         let (data, mult, shift) = w.int_parts();
         let (bias, _, _) = b.int_parts();
         Rows {
@@ -140,13 +141,8 @@ impl<'a> Rows<'a> {
             bias,
             words: aligned_words(mult).zip(aligned_words(bias)),
             uniform_shift: w.uniform_shift().filter(|_| b.is_bounded()),
-            wide: &[],
+            wide,
         }
-    }
-
-    /// These rows with their widened form attached (empty: none).
-    fn widened(self, wide: &'a [u32]) -> Self {
-        Rows { wide, ..self }
     }
 
     /// [`Rows::add_to`] of the vector `x`: through the widened matrix
@@ -407,7 +403,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let proj = Rows::new(w.get(Slot::ProjWeight), w.get(Slot::ProjBias));
+        let proj = Rows::new(w.get(Slot::ProjWeight), w.get(Slot::ProjBias), &[]);
         let mut pairs = [0u32; EMBED_PAIRS_MAX];
         out.fill(0);
         proj.add_to(&Activations::new(&m[..n], &mut pairs), out);
@@ -469,7 +465,7 @@ impl<'a> Model<'a> {
         let x = Activations::new(&x[..self.dim()], &mut pairs);
         for (k, &dir) in dirs.iter().enumerate() {
             let l = self.weights.lstm(0, dir);
-            let rows = Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh));
+            let rows = Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh), &[]);
             let out = &mut out[k * g..(k + 1) * g];
             out.fill(0);
             rows.add_to(&x, out);
@@ -541,10 +537,8 @@ impl<'a> Model<'a> {
         // The first layer's reverse direction: rev[t], t = L−1..0.
         if cfg.bidirectional {
             let l = self.weights.lstm(0, Direction::Reverse);
-            let mut step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse));
-            step.hh = step
-                .hh
-                .widened(self.wide.get(&cfg, 0, Direction::Reverse, true));
+            let wide = self.wide.get(&cfg, 0, Direction::Reverse, true);
+            let step = Step::new(p, l, p.cell_shift(&cfg, 0, Direction::Reverse), wide);
             let (c, h) = states.split_at_mut(s);
             c[..h0].fill(0);
             for t in (0..len).rev() {
@@ -566,13 +560,11 @@ impl<'a> Model<'a> {
         for t in 0..len {
             for k in 0..depth {
                 let l = self.weights.lstm(k, Direction::Forward);
-                let mut step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward));
-                step.hh = step
-                    .hh
-                    .widened(self.wide.get(&cfg, k, Direction::Forward, true));
+                let wide = |hh| self.wide.get(&cfg, k, Direction::Forward, hh);
+                let step = Step::new(p, l, p.cell_shift(&cfg, k, Direction::Forward), wide(true));
                 let ih = (k > 0).then(|| {
-                    Rows::new(l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh))
-                        .widened(self.wide.get(&cfg, k, Direction::Forward, false))
+                    let (w, b) = (l.get(LstmPart::WeightIh), l.get(LstmPart::BiasIh));
+                    Rows::new(w, b, wide(false))
                 });
                 let hid = if k == 0 { h0 } else { s };
                 let (c, h) = states[2 * k * s..(2 * k + 2) * s].split_at_mut(s);
@@ -644,9 +636,9 @@ fn table_words(bytes: &[u8]) -> Option<&[i16; TABLE_LEN]> {
 }
 
 impl<'a> Step<'a> {
-    fn new(p: &IntParams<'a>, l: &LstmWeights<'a>, cell_shift: u32) -> Self {
+    fn new(p: &IntParams<'a>, l: &LstmWeights<'a>, cell_shift: u32, wide_hh: &'a [u32]) -> Self {
         Step {
-            hh: Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh)),
+            hh: Rows::new(l.get(LstmPart::WeightHh), l.get(LstmPart::BiasHh), wide_hh),
             sigmoid: p.sigmoid,
             tanh: p.tanh,
             words: table_words(p.sigmoid).zip(table_words(p.tanh)),
@@ -835,7 +827,7 @@ mod tests {
                     };
                 }
                 let (mut c2, mut h, mut h2) = (c, [0i16; 32], [0i16; 32]);
-                let step = super::Step::new(&p, l, cs);
+                let step = super::Step::new(&p, l, cs, &[]);
                 step.update_with(
                     &gates,
                     &mut c,
@@ -897,9 +889,13 @@ mod tests {
             } else {
                 LstmPart::BiasHh
             };
-            let rows = Rows::new(l.get(part), l.get(bias));
+            let rows = Rows::new(l.get(part), l.get(bias), &[]);
             let hh = part == LstmPart::WeightHh;
-            let fast = rows.widened(wide.wide.get(&cfg, layer, dir, hh));
+            let fast = Rows::new(
+                l.get(part),
+                l.get(bias),
+                wide.wide.get(&cfg, layer, dir, hh),
+            );
             let (n, cols) = (l.get(part).rows(), l.get(part).cols());
             let mut xw = [0u32; 16];
             let mut ow = [0u32; 64];
