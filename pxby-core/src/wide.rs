@@ -6,11 +6,11 @@
 //! loop costs 1.375 instructions per multiply-add. A *widened* matrix stores the same int8
 //! values as `i16` pairs, four rows interleaved, with each block's biases and multipliers
 //! beside its weights, so that one `ldm` feeds four SMLAD of four rows: 0.69 instructions per
-//! multiply-add, and the requantisation in the same loop. It doubles the bytes of the
-//! matrices it covers (20 KiB for the paper's model), so it is not part of the model file
-//! (still ≤ 40 KB): the firmware's build script writes it with [`widen`] next to the file it
-//! embeds, and the firmware attaches it with [`Model::attach_wide`]. The results are the same
-//! with and without it, bit for bit (the tests compare them).
+//! multiply-add, and the requantisation in the same loop. It takes more than twice the bytes
+//! of the matrices it covers (27 KB for the paper's model), so it is not part of the model
+//! file (still ≤ 40 KB): the firmware's build script writes it with `widen` (feature `alloc`)
+//! next to the file it embeds, and the firmware attaches it with [`Model::attach_wide`]. The
+//! results are the same with and without it, bit for bit (the tests compare them).
 //!
 //! Covered: the matrices that run at every window position — every LSTM's `W_hh` and the
 //! `W_ih` of layers after the first — when their rows share one requantisation shift and
@@ -166,9 +166,9 @@ impl<'a> Model<'a> {
     /// Attaches a widened-weights image (see the [module docs](self)): the integer forward
     /// pass then reads the matrices it covers from it. (In place, not by value: a `Model`
     /// holds a view of every tensor, and a microcontroller's stack should not hold two.) On
-    /// an error the model is unchanged. The image must have
-    /// been made by [`widen`] from this very file: its CRC, every matrix's shape and every
-    /// word are checked against the model (a few instructions per word, once).
+    /// an error the model is unchanged. The image must have been made by `widen` (feature
+    /// `alloc`) from this very file: its CRC, every matrix's shape and every word are checked
+    /// against the model (a few instructions per word, once).
     ///
     /// Errors: [`Error::BadMagic`], [`Error::UnsupportedVersion`], [`Error::Truncated`],
     /// [`Error::TrailingBytes`] for a malformed image; [`QuantError::WideImage`] for bytes
