@@ -901,7 +901,7 @@ mod tests {
             let mut ow = [0u32; 64];
             let x: &mut [i16] = &mut bytemuck::cast_slice_mut(&mut xw)[..cols];
             for (i, v) in x.iter_mut().enumerate() {
-                *v = (i as i16 * 2311) ^ 0x5a5a;
+                *v = (i as i16).wrapping_mul(2311) ^ 0x5a5a;
             }
             let out: &mut [i16] = &mut bytemuck::cast_slice_mut(&mut ow)[..n];
             for (i, v) in out.iter_mut().enumerate() {
