@@ -17,7 +17,9 @@
 //!    part `W_hh · h + b_hh` is requantised to Q4.11 and added; `i, f, o = σ`, `g = tanh` from
 //!    the tables (Q15); `c' = f·c + i·g` with the cell at `2^-cell_shift` (per LSTM, from
 //!    calibration); `h = o · tanh(c')` in Q15. Layers after the first compute their input
-//!    projections in the same way from the previous layer's Q15 outputs.
+//!    projections in the same way from the previous layer's Q15 outputs. With widened weights
+//!    attached ([`crate::wide`], the Cortex-M4 firmware) these per-position matrices run
+//!    through `pxby_dsp::wide_gates` instead: the same values.
 //! 4. The head: `W · h_last + b` requantised to logits at `2^-LOGIT_BITS` (`i32`).
 //!
 //! ```
@@ -648,10 +650,10 @@ impl<'a> Step<'a> {
 
     /// The cell update from the gate pre-activations `gates` (`[i; f; g; o]`, `4 · h.len()`
     /// values in gate units): `c' = f·c + i·g` with the cell at `2^-cell_shift`, updated in
-    /// place, and `h = o · tanh(c')` in Q15 into `h`. The table lookups per target: SMLAD
-    /// interpolation ([`lookup_smlad`]) with the DSP instructions, batches
-    /// ([`Step::update_batched`]) on vector targets, else [`lookup_i16`] or, for unaligned
-    /// tables, [`lookup`]; all give the same values.
+    /// place, and `h = o · tanh(c')` in Q15 into `h`. Per target: with the DSP instructions
+    /// one assembly loop (`pxby_dsp::lstm_cells`, cell shifts up to 11) or SMLAD interpolation
+    /// ([`lookup_smlad`]), batches ([`Step::update_batched`]) on vector targets, else
+    /// [`lookup_i16`] or, for unaligned tables, [`lookup`]; all give the same values.
     #[inline]
     fn update(&self, gates: &[i16], c: &mut [i16], h: &mut [i16]) {
         // With the DSP instructions (Cortex-M4): one word load and one SMLAD per lookup, in
