@@ -311,6 +311,14 @@ pub(crate) fn lstm_cells(
         11 - cell_shift,
         h.as_mut_ptr_range().end as u32,
     ];
+    // SAFETY: for unit j < n the loop reads gates[j], gates[n + j], gates[2n + j] and
+    // gates[3n + j] (r0 runs over the i gates, r1 over the g gates, r2 reaches f and o) and
+    // c[j], writes c[j] and h[j] (r3, r4, both post-incremented), and stops when r4 reaches the
+    // end of `h` (the caller checked n > 0, so the first test comes after a unit). Table reads
+    // are at entry 128 plus 2·(x >> 7) bytes with x clamped to [−2^14, 2^14): bytes 0..=510
+    // of the 514 (word loads, which the Cortex-M4 allows unaligned). `args` is read at the
+    // start, while it is alive. Every register beyond the operands (r4–r11, lr) is pushed
+    // first and popped at the end, and the stack pointer is restored.
     unsafe {
         asm!(
             "push {{r4-r11, lr}}",
