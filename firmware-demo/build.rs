@@ -67,22 +67,21 @@ fn main() {
     }
 
     let model = model_path(&workspace, &out);
-    check_model(&model);
+    let loaded = check_model(&model);
     println!("cargo:rustc-env=PXBY_MODEL_FILE={}", model.display());
     let wide = out.join("model.wide");
-    write_if_changed(&wide, &wide_image(&model, &target));
+    write_if_changed(&wide, &wide_image(&loaded, &model, &target));
     println!("cargo:rustc-env=PXBY_WIDE_FILE={}", wide.display());
 }
 
-/// The widened-weights image (`pxby_core::wide`) of the model for targets with the DSP
-/// instructions (the Cortex-M4 boards, whose SMLAD loop reads it), else nothing: the Cortex-M0
-/// has no SMLAD, and a model that is not integer has nothing to widen.
-fn wide_image(path: &Path, target: &str) -> Vec<u8> {
+/// The widened-weights image (`pxby_core::wide`) of `model` (the bytes of `path`) for targets
+/// with the DSP instructions (the Cortex-M4 boards, whose SMLAD loop reads it), else nothing:
+/// the Cortex-M0 has no SMLAD, and a model that is not integer has nothing to widen.
+fn wide_image(model: &[u8], path: &Path, target: &str) -> Vec<u8> {
     if !target.starts_with("thumbv7em") {
         return Vec::new();
     }
-    let bytes = fs::read(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
-    match Model::from_bytes(&bytes).map(|m| widen(&m)) {
+    match Model::from_bytes(model).map(|m| widen(&m)) {
         Ok(Ok(image)) => image,
         _ => {
             println!(
@@ -94,8 +93,9 @@ fn wide_image(path: &Path, target: &str) -> Vec<u8> {
     }
 }
 
-/// Fails the build when the firmware could not load `path` (it would stop at reset).
-fn check_model(path: &Path) {
+/// Fails the build when the firmware could not load `path` (it would stop at reset); returns
+/// the file's bytes.
+fn check_model(path: &Path) -> Vec<u8> {
     let bytes = fs::read(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
     if let Err(e) = Model::from_bytes(&bytes) {
         fail(&format!(
@@ -103,6 +103,7 @@ fn check_model(path: &Path) {
             path.display()
         ));
     }
+    bytes
 }
 
 /// Stops the build with `message` as cargo's error (cargo fails a build whose script logged an

@@ -53,9 +53,10 @@ pub fn lstm_count(config: &ModelConfig) -> usize {
     config.depth as usize + usize::from(config.bidirectional)
 }
 
-/// The position of an LSTM in the cell-shift list: layer 0 forward, layer 0 reverse (if
-/// bidirectional), then layers 1.. forward.
-fn lstm_index(config: &ModelConfig, layer: usize, direction: Direction) -> usize {
+/// The position of an LSTM in the cell-shift list (and in a widened-weights image,
+/// [`crate::wide`]): layer 0 forward, layer 0 reverse (if bidirectional), then layers 1..
+/// forward.
+pub(crate) fn lstm_index(config: &ModelConfig, layer: usize, direction: Direction) -> usize {
     match (layer, direction) {
         (0, Direction::Forward) => 0,
         (_, Direction::Reverse) => 1,

@@ -52,6 +52,7 @@
 
 use crate::config::{Direction, LstmPart, MAX_DEPTH, ModelConfig};
 use crate::error::{Error, QuantError};
+use crate::intparams::lstm_index;
 use crate::model::Model;
 use crate::quant::Tensor;
 use pxby_dsp::{pair, wide_block_words};
@@ -80,18 +81,13 @@ impl<'a> WideMatrices<'a> {
         dir: Direction,
         hh: bool,
     ) -> &'a [u32] {
-        // The position of the LSTM in `lstms(config)`.
-        let i = match (layer, dir) {
-            (0, Direction::Forward) => 0,
-            (_, Direction::Reverse) => 1,
-            (k, Direction::Forward) => k + usize::from(config.bidirectional),
-        };
+        let i = lstm_index(config, layer, dir);
         self.m.get(2 * i + usize::from(hh)).copied().unwrap_or(&[])
     }
 }
 
-/// The LSTMs of a configuration in image order: layer 0 forward, layer 0 reverse (if
-/// bidirectional), layers 1.. forward.
+/// The LSTMs of a configuration in image order ([`lstm_index`]): layer 0 forward, layer 0
+/// reverse (if bidirectional), layers 1.. forward.
 fn lstms(config: &ModelConfig) -> impl Iterator<Item = (usize, Direction)> {
     let rev = config.bidirectional.then_some((0, Direction::Reverse));
     core::iter::once((0, Direction::Forward))
